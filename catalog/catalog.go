@@ -1,0 +1,178 @@
+// Package catalog is the contract between the two halves of gapply: everything
+// above it (parser, compiler, masters) produces catalogs, everything below it
+// (engine, resources, report) consumes them.
+//
+// # JSON form
+//
+// A catalog marshals to a stable, documented JSON document:
+//
+//	{
+//	  "name": "node.example.com",          // the node the catalog is for
+//	  "version": "1732550000",              // config version (commit id or time)
+//	  "environment": "production",
+//	  "code_id": "",                        // optional identifier of the code
+//	  "resources": [
+//	    {"type": "File", "title": "/etc/motd",
+//	     "parameters": {"ensure": "file", "content": "hi\n"},
+//	     "tags": ["file", "class"], "file": "site.pp", "line": 3}
+//	  ],
+//	  "edges": [
+//	    {"source": "File[/etc/motd]", "target": "Exec[refresh]", "refresh": true}
+//	  ]
+//	}
+//
+// Resources appear in manifest (evaluation) order, which is also Puppet's
+// default apply order among resources that have no relationship. Parameter
+// values are JSON values: strings, numbers, booleans, null (undef), arrays and
+// objects. Relationship metaparameters (require, before, notify, subscribe)
+// and chaining arrows never stay in parameters: the compiler turns each into
+// an edge whose source must be applied before its target; refresh marks the
+// edges along which refresh events flow (notify, subscribe, ~>). Marshalling
+// is deterministic (map keys are sorted by encoding/json), so a catalog
+// compiled on a master and one compiled locally are the same bytes for the
+// same inputs.
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Catalog is a compiled set of resources and the relationships between them.
+type Catalog struct {
+	Name        string      `json:"name"`
+	Version     string      `json:"version"`
+	Environment string      `json:"environment"`
+	CodeID      string      `json:"code_id,omitempty"`
+	Resources   []*Resource `json:"resources"`
+	Edges       []Edge      `json:"edges"`
+}
+
+// Resource is one resource declaration. Type is capitalised as in Puppet
+// references ("File", "Exec", "Notify"); the resource's identity is Ref().
+type Resource struct {
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Parameters map[string]any `json:"parameters"`
+	Tags       []string       `json:"tags,omitempty"`
+	File       string         `json:"file,omitempty"`
+	Line       int            `json:"line,omitempty"`
+}
+
+// Edge says that Source is applied before Target. When Refresh is true, a
+// change to Source also sends a refresh event to Target.
+type Edge struct {
+	Source  Ref  `json:"source"`
+	Target  Ref  `json:"target"`
+	Refresh bool `json:"refresh,omitempty"`
+}
+
+// Ref identifies a resource as Type[title], the way Puppet writes references.
+type Ref struct {
+	Type  string
+	Title string
+}
+
+// Ref returns the reference that names r.
+func (r *Resource) Ref() Ref { return Ref{Type: r.Type, Title: r.Title} }
+
+// String formats the reference as Puppet does: File[/etc/motd].
+func (r Ref) String() string { return r.Type + "[" + r.Title + "]" }
+
+// MarshalText writes the reference in its Type[title] form.
+func (r Ref) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a reference in its Type[title] form.
+func (r *Ref) UnmarshalText(b []byte) error {
+	p, err := ParseRef(string(b))
+	if err != nil {
+		return err
+	}
+	*r = p
+	return nil
+}
+
+// ParseRef parses "Type[title]". The type is normalised to Puppet's
+// capitalisation of each namespace segment (file -> File, foo::bar -> Foo::Bar).
+func ParseRef(s string) (Ref, error) {
+	open := strings.IndexByte(s, '[')
+	if open <= 0 || !strings.HasSuffix(s, "]") {
+		return Ref{}, fmt.Errorf("invalid resource reference %q: want Type[title]", s)
+	}
+	return Ref{Type: CapitalizeType(s[:open]), Title: s[open+1 : len(s)-1]}, nil
+}
+
+// CapitalizeType turns a type name into its reference form: "file" becomes
+// "File" and "apache::vhost" becomes "Apache::Vhost".
+func CapitalizeType(name string) string {
+	segs := strings.Split(name, "::")
+	for i, s := range segs {
+		if s != "" {
+			segs[i] = strings.ToUpper(s[:1]) + strings.ToLower(s[1:])
+		}
+	}
+	return strings.Join(segs, "::")
+}
+
+// Lookup returns the resource named by ref, or nil.
+func (c *Catalog) Lookup(ref Ref) *Resource {
+	for _, r := range c.Resources {
+		if r.Type == ref.Type && r.Title == ref.Title {
+			return r
+		}
+	}
+	return nil
+}
+
+// MarshalIndent returns the catalog's JSON form, indented for people, with a
+// trailing newline.
+func (c *Catalog) MarshalIndent() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Unmarshal decodes a catalog from its JSON form. Whole numbers decode as
+// int64 and others as float64, so that a decoded catalog holds the same Go
+// values as a compiled one.
+func Unmarshal(data []byte) (*Catalog, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var c Catalog
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("decoding catalog: %w", err)
+	}
+	for _, r := range c.Resources {
+		for k, v := range r.Parameters {
+			r.Parameters[k] = normalizeNumbers(v)
+		}
+	}
+	return &c, nil
+}
+
+func normalizeNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		for i := range v {
+			v[i] = normalizeNumbers(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = normalizeNumbers(v[k])
+		}
+	}
+	return v
+}
