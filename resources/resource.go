@@ -37,6 +37,10 @@ type Type struct {
 	// resource. It must not touch the system: validation of a whole catalog
 	// happens before anything is applied.
 	New func(r *catalog.Resource) (Resource, error)
+	// Instances, when set, lists the instances of the type that exist on
+	// the machine, with their current state as parameters, for
+	// `gapply resource TYPE`.
+	Instances func(ctx context.Context) ([]*catalog.Resource, error)
 }
 
 // Resource is one managed resource.
