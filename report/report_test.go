@@ -1,0 +1,198 @@
+package report
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func sample() *Report {
+	r := &Report{
+		Host:                 "node1.example.com",
+		ConfigurationVersion: "abc'123",
+		Environment:          "production",
+		Time:                 time.Date(2024, 11, 25, 15, 49, 9, 968824054, time.UTC),
+		Resources: []ResourceStatus{
+			{Ref: "File[/etc/motd]", Type: "File", Title: "/etc/motd", File: "site.pp", Line: 3,
+				Changed: true, OutOfSync: true, Events: []Event{{
+					Property: "content", PreviousValue: "{sha256}aa", DesiredValue: "{sha256}bb",
+					Message: "content changed '{sha256}aa' to '{sha256}bb'", Status: EventSuccess,
+				}}},
+			{Ref: "Exec[a]", Type: "Exec", Title: "a", Failed: true, OutOfSync: true, Events: []Event{{
+				Property: "returns", PreviousValue: "notrun", DesiredValue: "0",
+				Message: "returned 1 instead of one of [0]", Status: EventFailure,
+			}}},
+			{Ref: "Exec[b]", Type: "Exec", Title: "b", Skipped: true},
+			{Ref: "Exec[c]", Type: "Exec", Title: "c", Restarted: true},
+			{Ref: "Notify[x]", Type: "Notify", Title: "x"},
+		},
+		Metrics: Metrics{Duration: 53 * time.Millisecond},
+	}
+	r.Finish()
+	return r
+}
+
+func TestFinish(t *testing.T) {
+	r := sample()
+	want := Metrics{Total: 5, Changed: 1, Failed: 1, Skipped: 1, OutOfSync: 2, Restarted: 1, Duration: 53 * time.Millisecond}
+	if diff := cmp.Diff(want, r.Metrics); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+	if r.Status != StatusFailed {
+		t.Errorf("status = %q, want %q", r.Status, StatusFailed)
+	}
+	if got, want := r.Summary(), "Applied catalog in 0.05 seconds: 5 resources, 1 changed, 1 failed, 1 skipped"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name            string
+		status          ResourceStatus
+		noop            bool
+		plain, detailed int
+	}{
+		{"in sync", ResourceStatus{}, false, 0, 0},
+		{"changed", ResourceStatus{Changed: true, OutOfSync: true}, false, 0, 2},
+		{"refreshed only", ResourceStatus{Restarted: true}, false, 0, 2},
+		{"failed", ResourceStatus{Failed: true, OutOfSync: true}, false, 1, 4},
+		{"skipped only", ResourceStatus{Skipped: true}, false, 0, 0},
+		{"noop out of sync", ResourceStatus{OutOfSync: true}, true, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Report{Noop: tt.noop, Resources: []ResourceStatus{tt.status}}
+			r.Finish()
+			if got := r.ExitCode(false); got != tt.plain {
+				t.Errorf("ExitCode(false) = %d, want %d", got, tt.plain)
+			}
+			if got := r.ExitCode(true); got != tt.detailed {
+				t.Errorf("ExitCode(true) = %d, want %d", got, tt.detailed)
+			}
+		})
+	}
+	// Changes and failures together.
+	r := &Report{Resources: []ResourceStatus{{Changed: true}, {Failed: true}}}
+	r.Finish()
+	if got := r.ExitCode(true); got != 6 {
+		t.Errorf("changed+failed: ExitCode(true) = %d, want 6", got)
+	}
+	if got := r.ExitCode(false); got != 1 {
+		t.Errorf("changed+failed: ExitCode(false) = %d, want 1", got)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	for _, tt := range []struct {
+		rs   []ResourceStatus
+		want string
+	}{
+		{nil, StatusUnchanged},
+		{[]ResourceStatus{{OutOfSync: true}}, StatusUnchanged},
+		{[]ResourceStatus{{Changed: true}}, StatusChanged},
+		{[]ResourceStatus{{Changed: true}, {Failed: true}}, StatusFailed},
+	} {
+		r := &Report{Resources: tt.rs}
+		r.Finish()
+		if r.Status != tt.want {
+			t.Errorf("%+v: status %q, want %q", tt.rs, r.Status, tt.want)
+		}
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	r := sample()
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"configuration_version"`, `"out_of_sync"`, `"previous_value"`, `"metrics"`} {
+		if !strings.Contains(string(data), key) {
+			t.Errorf("JSON lacks key %s: %s", key, data)
+		}
+	}
+	var back Report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r, &back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestSave(t *testing.T) {
+	dir := t.TempDir()
+	// A summary left by an earlier run with looser permissions must end
+	// up 0600 too.
+	if err := os.WriteFile(filepath.Join(dir, SummaryFile), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := sample()
+	if err := r.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{ReportFile, SummaryFile} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+	back, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r, back); diff != "" {
+		t.Errorf("Load after Save (-want +got):\n%s", diff)
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `---
+version:
+  config: 'abc''123'
+resources:
+  changed: 1
+  failed: 1
+  out_of_sync: 2
+  restarted: 1
+  skipped: 1
+  total: 5
+time:
+  total: 0.053
+  last_run: 1732549749
+changes:
+  total: 1
+events:
+  failure: 1
+  success: 1
+  total: 2
+`
+	if diff := cmp.Diff(want, string(summary)); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	// No temporary files are left behind.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Errorf("dir holds %d entries, want 2: %v", len(entries), entries)
+	}
+}
+
+func TestSaveMissingDir(t *testing.T) {
+	err := sample().Save(filepath.Join(t.TempDir(), "missing"))
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("Save into a missing dir: err = %v, want one naming the path", err)
+	}
+}

@@ -1,0 +1,126 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/renameio/v2"
+)
+
+// File names Save writes, as Puppet names its own.
+const (
+	ReportFile  = "last_run_report.json"
+	SummaryFile = "last_run_summary.yaml"
+)
+
+// Save writes the report as JSON to dir/last_run_report.json and the
+// Puppet-shaped summary to dir/last_run_summary.yaml. Each file is replaced
+// atomically, so a monitoring check never reads half a file, and is made
+// 0600, since a report names paths and commands of the machine.
+func (r *Report) Save(dir string) error {
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding report: %w", err)
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{ReportFile, append(js, '\n')},
+		{SummaryFile, r.SummaryYAML()},
+	}
+	for _, f := range files {
+		path := filepath.Join(dir, f.name)
+		if err := writeFile(path, f.data); err != nil {
+			return fmt.Errorf("saving report: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFile replaces path atomically with a 0600 file holding data.
+// renameio.WriteFile would keep the mode of an existing file instead.
+func writeFile(path string, data []byte) error {
+	t, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
+	if err != nil {
+		return err
+	}
+	defer t.Cleanup()
+	if _, err := t.Write(data); err != nil {
+		return err
+	}
+	return t.CloseAtomicallyReplace()
+}
+
+// SummaryYAML returns the last-run summary in the layout of Puppet's
+// last_run_summary.yaml (version, resources, time, changes, events), so
+// monitoring checks written for Puppet can read it. The document is small
+// and flat, so it is written directly rather than through a YAML library.
+func (r *Report) SummaryYAML() []byte {
+	var changes, success, failure, noop int
+	for _, rs := range r.Resources {
+		for _, e := range rs.Events {
+			switch e.Status {
+			case EventSuccess:
+				success++
+				changes++
+			case EventFailure:
+				failure++
+			case EventNoop:
+				noop++
+			}
+		}
+	}
+	m := r.Metrics
+	var b bytes.Buffer
+	b.WriteString("---\n")
+	b.WriteString("version:\n")
+	fmt.Fprintf(&b, "  config: %s\n", yamlString(r.ConfigurationVersion))
+	b.WriteString("resources:\n")
+	for _, kv := range []struct {
+		k string
+		v int
+	}{
+		{"changed", m.Changed}, {"failed", m.Failed}, {"out_of_sync", m.OutOfSync},
+		{"restarted", m.Restarted}, {"skipped", m.Skipped}, {"total", m.Total},
+	} {
+		fmt.Fprintf(&b, "  %s: %d\n", kv.k, kv.v)
+	}
+	b.WriteString("time:\n")
+	fmt.Fprintf(&b, "  total: %s\n", strconv.FormatFloat(m.Duration.Seconds(), 'f', -1, 64))
+	fmt.Fprintf(&b, "  last_run: %d\n", r.Time.Unix())
+	b.WriteString("changes:\n")
+	fmt.Fprintf(&b, "  total: %d\n", changes)
+	b.WriteString("events:\n")
+	fmt.Fprintf(&b, "  failure: %d\n", failure)
+	if noop > 0 {
+		fmt.Fprintf(&b, "  noop: %d\n", noop)
+	}
+	fmt.Fprintf(&b, "  success: %d\n", success)
+	fmt.Fprintf(&b, "  total: %d\n", success+failure+noop)
+	return b.Bytes()
+}
+
+// yamlString quotes s as a YAML single-quoted scalar, which needs no escape
+// but a doubled quote, so any version string reads back as a string.
+func yamlString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Load reads a report written by Save from dir.
+func Load(dir string) (*Report, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ReportFile), err)
+	}
+	return &r, nil
+}
