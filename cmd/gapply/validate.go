@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newValidateCmd(s streams, g *globalOptions) *cobra.Command {
+	var m manifestOptions
+	cmd := &cobra.Command{
+		Use:   "validate [flags] FILE|DIR...",
+		Short: "Parse and compile manifests without applying them",
+		Long: `Parse and compile manifests, and check every resource against its type,
+without touching the machine. Exit 0 when they are valid, 1 with located
+diagnostics otherwise.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			logger, err := g.logger(s.err)
+			if err != nil {
+				return err
+			}
+			c, err := compileManifests(args, &m, logger)
+			if err != nil {
+				return err
+			}
+			writeDiagnostics(s.err, c.diags, c.sources)
+			if c.diags.HasErrors() {
+				return exitError{exitFailure}
+			}
+			if g.verbose {
+				fmt.Fprintf(s.out, "%d resources, no errors\n", len(c.catalog.Resources))
+			}
+			return nil
+		},
+	}
+	m.addFlags(cmd.Flags())
+	return cmd
+}
