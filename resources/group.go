@@ -40,7 +40,7 @@ type groupRes struct {
 func newGroup(r *catalog.Resource) (Resource, error) {
 	p := newSysParams(r)
 	g := &groupRes{
-		name:      p.namevar("name"),
+		name:      p.namevar(),
 		absent:    p.enum("ensure", "present", "present", "absent") == "absent",
 		exact:     p.boolean("auth_membership", true),
 		system:    p.boolean("system", false),
@@ -50,7 +50,7 @@ func newGroup(r *catalog.Resource) (Resource, error) {
 	if n, ok := p.integer("gid"); ok {
 		g.gid = &n
 	}
-	g.members, g.hasMembers = p.list("members")
+	g.members, g.hasMembers = p.optList("members")
 	for _, m := range g.members {
 		if m == "" || strings.ContainsAny(m, ", :") {
 			p.failf("members", "Invalid member %q: give members as an array of user names", m)

@@ -15,46 +15,21 @@ import (
 	"github.com/gapply/gapply/catalog"
 )
 
-// sysParams reads the parameters of one catalog resource for the system
-// types and collects every validation problem, so a New reports all of a
-// resource's mistakes at once, each in Puppet's words.
-type sysParams struct {
-	r    *catalog.Resource
-	errs []error
+// sysParams extends attrs (the parameter reader shared by every type)
+// with the value kinds the system types need: enumerations, whole
+// numbers, and whether a list was given at all (groups => [] differs
+// from no groups).
+type sysParams struct{ *attrs }
+
+func newSysParams(r *catalog.Resource) *sysParams {
+	return &sysParams{newAttrs(schemaOf(strings.ToLower(r.Type)), r)}
 }
 
-func newSysParams(r *catalog.Resource) *sysParams { return &sysParams{r: r} }
-
-// failf records a problem with parameter name, as Puppet words it:
-// "Parameter uid failed on User[x]: ...".
-func (p *sysParams) failf(name, format string, args ...any) {
-	p.errs = append(p.errs, fmt.Errorf("Parameter %s failed on %s: %s",
-		name, p.r.Ref(), fmt.Sprintf(format, args...)))
-}
-
-// err returns every recorded problem joined, or nil.
-func (p *sysParams) err() error { return errors.Join(p.errs...) }
+// failf records a problem with parameter name in Puppet's words.
+func (p *sysParams) failf(name, format string, args ...any) { p.fail(name, format, args...) }
 
 // has reports whether name is given and not undef.
-func (p *sysParams) has(name string) bool {
-	v, ok := p.r.Parameters[name]
-	return ok && v != nil
-}
-
-// str returns a scalar parameter as a string (numbers and booleans as
-// Puppet would interpolate them); ok is false when it is not set.
-func (p *sysParams) str(name string) (string, bool) {
-	v, ok := p.r.Parameters[name]
-	if !ok || v == nil {
-		return "", false
-	}
-	s, isScalar := scalarString(v)
-	if !isScalar {
-		p.failf(name, "Munging failed for value %s: expected a single value", ppValue(v))
-		return "", false
-	}
-	return s, true
-}
+func (p *sysParams) has(name string) bool { return p.value(name) != nil }
 
 // strOr returns the string parameter name, or def when it is not set.
 func (p *sysParams) strOr(name, def string) string {
@@ -62,11 +37,6 @@ func (p *sysParams) strOr(name, def string) string {
 		return s
 	}
 	return def
-}
-
-// namevar returns the namevar's value, which defaults to the title.
-func (p *sysParams) namevar(name string) string {
-	return p.strOr(name, p.r.Title)
 }
 
 // enum returns the parameter's value, which must be one of valid; def
@@ -81,29 +51,7 @@ func (p *sysParams) enum(name, def string, valid ...string) string {
 			return v
 		}
 	}
-	p.failf(name, "Invalid value %q. Valid values are %s.", s, strings.Join(valid, ", "))
-	return def
-}
-
-// boolean returns a boolean parameter; true/false and their string forms
-// (also yes/no) are accepted as Puppet's boolean parameters accept them.
-func (p *sysParams) boolean(name string, def bool) bool {
-	v, ok := p.r.Parameters[name]
-	if !ok || v == nil {
-		return def
-	}
-	switch v := v.(type) {
-	case bool:
-		return v
-	case string:
-		switch strings.ToLower(v) {
-		case "true", "yes":
-			return true
-		case "false", "no":
-			return false
-		}
-	}
-	p.failf(name, "Invalid value %s. Valid values are true, false, yes, no.", ppValue(v))
+	p.fail(name, "Invalid value %q. Valid values are %s.", s, strings.Join(valid, ", "))
 	return def
 }
 
@@ -116,48 +64,15 @@ func (p *sysParams) integer(name string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		p.failf(name, "Invalid value %q: expected a non-negative whole number", s)
+		p.fail(name, "Invalid value %q: expected a non-negative whole number", s)
 		return 0, false
 	}
 	return n, true
 }
 
-// list returns a parameter that may be one value or an array of values.
-func (p *sysParams) list(name string) ([]string, bool) {
-	v, ok := p.r.Parameters[name]
-	if !ok || v == nil {
-		return nil, false
-	}
-	arr, isArr := v.([]any)
-	if !isArr {
-		arr = []any{v}
-	}
-	out := make([]string, 0, len(arr))
-	for _, e := range arr {
-		s, isScalar := scalarString(e)
-		if !isScalar {
-			p.failf(name, "Invalid value %s: expected strings", ppValue(e))
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, true
-}
-
-func scalarString(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case int64:
-		return strconv.FormatInt(v, 10), true
-	case int:
-		return strconv.Itoa(v), true
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64), true
-	case bool:
-		return strconv.FormatBool(v), true
-	}
-	return "", false
+// optList returns a list parameter and whether it was given at all.
+func (p *sysParams) optList(name string) ([]string, bool) {
+	return p.list(name), p.has(name)
 }
 
 // ppQuote formats a string the way Puppet prints a value in a change
@@ -176,23 +91,6 @@ func ppArray(l []string) string {
 		q[i] = ppQuote(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
-}
-
-// ppValue formats any parameter value for a message.
-func ppValue(v any) string {
-	switch v := v.(type) {
-	case string:
-		return ppQuote(v)
-	case []any:
-		parts := make([]string, len(v))
-		for i, e := range v {
-			parts[i] = ppValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case nil:
-		return "undef"
-	}
-	return fmt.Sprint(v)
 }
 
 // changed builds the usual change of one property, worded as Puppet's

@@ -66,7 +66,7 @@ func optStr(p *sysParams, name string) *string {
 func newUser(r *catalog.Resource) (Resource, error) {
 	p := newSysParams(r)
 	u := &userRes{
-		name:       p.namevar("name"),
+		name:       p.namevar(),
 		absent:     p.enum("ensure", "present", "present", "absent") == "absent",
 		gid:        optStr(p, "gid"),
 		home:       optStr(p, "home"),
@@ -82,7 +82,7 @@ func newUser(r *catalog.Resource) (Resource, error) {
 	if n, ok := p.integer("uid"); ok {
 		u.uid = &n
 	}
-	u.groups, u.hasGroups = p.list("groups")
+	u.groups, u.hasGroups = p.optList("groups")
 	for _, g := range u.groups {
 		if strings.Contains(g, ",") {
 			p.failf("groups", "Group names must be provided as an array, not a comma-separated list.")
