@@ -1,0 +1,189 @@
+// Package compiler evaluates parsed Puppet manifests, with the node's facts,
+// into a catalog: the resources to manage and the relationships between
+// them.
+//
+// Evaluation follows Puppet 7: variables are assigned once per scope and an
+// unknown variable is undef (with a warning); string comparison is
+// case-insensitive; only false and undef are false. Resources land in the
+// catalog in evaluation order, which is also the default apply order.
+// Relationship metaparameters and chaining arrows become catalog edges once
+// every resource is known, so a relationship may name a resource declared
+// further down.
+//
+// The compiler does not stop at the first error: a statement that fails is
+// reported and evaluation goes on with the next one, so one run reports
+// several problems. Every diagnostic carries the exact source range.
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/parser"
+)
+
+// Options are the inputs of a compilation besides the manifests.
+type Options struct {
+	// Node is the certname the catalog is for; by default the fqdn fact.
+	Node string
+	// Environment defaults to "production".
+	Environment string
+	// Facts are the node's facts, nested as Facter gives them. They are the
+	// $facts hash, and each is also a top-scope variable ($os, $::os).
+	Facts map[string]any
+	// Version is the catalog version; by default the Unix time.
+	Version string
+	// Log receives the output of notice, warning and friends. Nil
+	// discards it.
+	Log *log.Logger
+}
+
+// Compile evaluates files, in order, into a catalog. The diagnostics hold
+// warnings and errors; when they contain an error the catalog must not be
+// applied (it is returned anyway, for tools that show what compiled).
+func Compile(files []*parser.File, opts Options) (*catalog.Catalog, hcl.Diagnostics) {
+	c := newCompiler(opts)
+	for _, f := range files {
+		c.evalBlock(f.Body, c.top)
+	}
+	c.finish()
+	return c.cat, c.diags
+}
+
+// compiler is the state of one compilation.
+type compiler struct {
+	opts  Options
+	log   *log.Logger
+	cat   *catalog.Catalog
+	top   *scope
+	diags hcl.Diagnostics
+	// declared maps each resource to where it was declared, for
+	// duplicate detection and relationship checks.
+	declared map[catalog.Ref]hcl.Range
+	// relations are resolved when every resource is known.
+	relations []relation
+}
+
+func newCompiler(opts Options) *compiler {
+	if opts.Environment == "" {
+		opts.Environment = "production"
+	}
+	if opts.Version == "" {
+		opts.Version = strconv.FormatInt(time.Now().Unix(), 10)
+	}
+	if opts.Node == "" {
+		opts.Node = nodeFromFacts(opts.Facts)
+	}
+	lg := opts.Log
+	if lg == nil {
+		lg = log.New(io.Discard)
+	}
+	c := &compiler{
+		opts: opts,
+		log:  lg,
+		cat: &catalog.Catalog{
+			Name:        opts.Node,
+			Version:     opts.Version,
+			Environment: opts.Environment,
+			Resources:   []*catalog.Resource{},
+			Edges:       []catalog.Edge{},
+		},
+		top:      newScope(nil),
+		declared: map[catalog.Ref]hcl.Range{},
+	}
+	facts := FromData(opts.Facts)
+	if facts == nil {
+		facts = NewHash()
+	}
+	fh := facts.(*Hash)
+	for i, k := range fh.Keys() {
+		if name, ok := k.(string); ok {
+			c.top.vars[name] = variable{value: fh.Values()[i]}
+		}
+	}
+	c.top.vars["facts"] = variable{value: fh}
+	trusted := NewHash()
+	trusted.Set("authenticated", "local")
+	trusted.Set("certname", opts.Node)
+	trusted.Set("extensions", NewHash())
+	c.top.vars["trusted"] = variable{value: trusted}
+	c.top.vars["environment"] = variable{value: opts.Environment}
+	return c
+}
+
+// nodeFromFacts finds the node's name in the fqdn fact (modern or legacy).
+func nodeFromFacts(facts map[string]any) string {
+	if n, ok := facts["networking"].(map[string]any); ok {
+		if s, ok := n["fqdn"].(string); ok && s != "" {
+			return s
+		}
+	}
+	if s, ok := facts["fqdn"].(string); ok && s != "" {
+		return s
+	}
+	return "localhost"
+}
+
+// evalError is an error that already is a located diagnostic.
+type evalError struct{ diag *hcl.Diagnostic }
+
+func (e *evalError) Error() string { return e.diag.Error() }
+
+// errorf returns a located evaluation error.
+func errorf(rng hcl.Range, format string, args ...any) error {
+	r := rng
+	return &evalError{&hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf(format, args...),
+		Subject:  &r,
+	}}
+}
+
+// report records err as a diagnostic; errors without a location get rng.
+func (c *compiler) report(err error, rng hcl.Range) {
+	var ee *evalError
+	if errors.As(err, &ee) {
+		c.diags = append(c.diags, ee.diag)
+		return
+	}
+	r := rng
+	c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: err.Error(), Subject: &r})
+}
+
+// warn records a located warning.
+func (c *compiler) warn(rng hcl.Range, format string, args ...any) {
+	r := rng
+	c.diags = append(c.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  fmt.Sprintf(format, args...),
+		Subject:  &r,
+	})
+}
+
+// evalBlock evaluates statements in order and returns the value of the
+// last one. A failing statement is reported and the next one runs.
+func (c *compiler) evalBlock(body []parser.Expr, s *scope) any {
+	var last any
+	for _, e := range body {
+		v, err := c.eval(e, s)
+		if err != nil {
+			c.report(err, e.Range())
+			last = nil
+			continue
+		}
+		last = v
+	}
+	return last
+}
+
+// location formats a range as Puppet names places in messages: file:line.
+func location(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}

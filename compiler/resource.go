@@ -1,0 +1,414 @@
+package compiler
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/parser"
+	"github.com/gapply/gapply/resources"
+)
+
+// relation is a relationship waiting for every resource to be declared.
+type relation struct {
+	source, target catalog.Ref
+	refresh        bool
+	at             hcl.Range
+	// param is the metaparameter that made it ("require", ...); "" for
+	// a chaining arrow.
+	param string
+	// owner is the resource that carries the metaparameter.
+	owner catalog.Ref
+}
+
+// relationMetaparams maps each relationship metaparameter to whether the
+// referenced resources come first, and whether refresh events flow.
+var relationMetaparams = map[string]struct{ refFirst, refresh bool }{
+	"require":   {refFirst: true},
+	"subscribe": {refFirst: true, refresh: true},
+	"before":    {},
+	"notify":    {refresh: true},
+}
+
+// attr is an evaluated attribute of a resource body.
+type attr struct {
+	name  string
+	value any
+	at    hcl.Range
+}
+
+// evalResourceDecl declares one resource per title of every body and
+// evaluates to the references of those resources.
+func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, error) {
+	typeName := strings.ToLower(strings.TrimPrefix(e.Type, "::"))
+	if e.Form != parser.Regular {
+		return nil, errorf(e.Range(), "%s resources are not supported yet", e.Form)
+	}
+	rt, ok := resources.Lookup(typeName)
+	if !ok {
+		return nil, errorf(e.TypeRange, "Unknown resource type: '%s'", typeName)
+	}
+	refs := []any{}
+	for _, body := range e.Bodies {
+		got, err := c.evalResourceBody(rt, body, s)
+		if err != nil {
+			c.report(err, body.Range())
+		}
+		refs = append(refs, got...)
+	}
+	return refs, nil
+}
+
+// evalResourceBody evaluates one `title: attrs` body. Problems with one
+// resource are reported and its other titles are still declared.
+func (c *compiler) evalResourceBody(rt *resources.Type, body *parser.ResourceBody, s *scope) ([]any, error) {
+	tv, err := c.eval(body.Title, s)
+	if err != nil {
+		return nil, err
+	}
+	titles, err := titleList(tv, body.Title.Range())
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := c.evalAttrs(body.Ops, s)
+	if err != nil {
+		return nil, err
+	}
+	var refs []any
+	for _, title := range titles {
+		res, ok := c.declare(rt, title, body, attrs, s)
+		if ok {
+			refs = append(refs, res.Ref())
+		}
+	}
+	return refs, nil
+}
+
+// titleList flattens a title value into strings.
+func titleList(v any, rng hcl.Range) ([]string, error) {
+	switch v := v.(type) {
+	case string:
+		if v == "" {
+			return nil, errorf(rng, "Missing title. The title expression resulted in an empty string")
+		}
+		return []string{v}, nil
+	case []any:
+		var out []string
+		for _, el := range v {
+			ts, err := titleList(el, rng)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ts...)
+		}
+		return out, nil
+	case nil:
+		return nil, errorf(rng, "Missing title. The title expression resulted in undef")
+	case int64, float64, bool:
+		return []string{ToString(v)}, nil
+	}
+	return nil, errorf(rng, "Illegal title type: %s", typeName(v))
+}
+
+// evalAttrs evaluates attribute operations, unfolding `* => $hash`.
+func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error) {
+	var out []attr
+	seen := map[string]hcl.Range{}
+	add := func(a attr) error {
+		if _, dup := seen[a.name]; dup {
+			return errorf(a.at, "The attribute '%s' has already been set", a.name)
+		}
+		seen[a.name] = a.at
+		out = append(out, a)
+		return nil
+	}
+	for _, op := range ops {
+		if op.Op == parser.OpAppend {
+			return nil, errorf(op.Range(), "Illegal +> operation on attribute %s. This operator can not be used in a resource declaration", op.Name)
+		}
+		v, err := c.eval(op.Value, s)
+		if err != nil {
+			return nil, err
+		}
+		if op.Splat {
+			h, ok := v.(*Hash)
+			if !ok {
+				return nil, errorf(op.Value.Range(), "The value of '* =>' must be a Hash, got %s", typeName(v))
+			}
+			for i, k := range h.Keys() {
+				name, ok := k.(string)
+				if !ok {
+					return nil, errorf(op.Value.Range(), "attribute names must be Strings, got %s", typeName(k))
+				}
+				if err := add(attr{name: name, value: h.Values()[i], at: op.Range()}); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		at := op.NameRange
+		if at.Filename == "" && at.Start.Byte == at.End.Byte {
+			at = op.Range()
+		}
+		if err := add(attr{name: op.Name, value: v, at: at}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// declare adds one resource to the catalog. It reports its own problems
+// and returns false when the resource could not be declared at all.
+func (c *compiler) declare(rt *resources.Type, title string, body *parser.ResourceBody, attrs []attr, s *scope) (*catalog.Resource, bool) {
+	ref := catalog.Ref{Type: catalog.CapitalizeType(rt.Name), Title: title}
+	at := body.Title.Range()
+	if prev, dup := c.declared[ref]; dup {
+		d := errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev)).(*evalError)
+		d.diag.Context = rangePtr(body.Range())
+		c.diags = append(c.diags, d.diag)
+		return nil, false
+	}
+	c.declared[ref] = at
+	res := &catalog.Resource{
+		Type:       ref.Type,
+		Title:      title,
+		Parameters: map[string]any{},
+		File:       at.Filename,
+		Line:       at.Start.Line,
+	}
+	// Defaults apply to attributes the body does not set.
+	all := slices.Clone(attrs)
+	for _, d := range s.resourceDefaults(rt.Name) {
+		if !slices.ContainsFunc(all, func(a attr) bool { return a.name == d.name }) {
+			all = append(all, attr{name: d.name, value: d.value, at: d.at})
+		}
+	}
+	var userTags []string
+	for _, a := range all {
+		if !c.checkParam(rt, ref, a) {
+			continue
+		}
+		if a.value == nil {
+			continue // undef means "not set"
+		}
+		if rel, ok := relationMetaparams[a.name]; ok {
+			c.addMetaparamRelations(ref, a, rel.refFirst, rel.refresh)
+			continue
+		}
+		if a.name == "tag" {
+			for _, t := range flatten(a.value) {
+				userTags = append(userTags, strings.ToLower(ToString(t)))
+			}
+			continue
+		}
+		res.Parameters[a.name] = ToData(a.value)
+	}
+	namevar := rt.Namevar()
+	if _, ok := res.Parameters[namevar]; !ok {
+		res.Parameters[namevar] = title
+	}
+	for _, p := range rt.Params {
+		if p.Required && !p.Namevar {
+			if _, ok := res.Parameters[p.Name]; !ok {
+				c.diags = append(c.diags, errorf(at, "%s: expects a value for parameter '%s'", ref, p.Name).(*evalError).diag)
+			}
+		}
+	}
+	res.Tags = resourceTags(rt.Name, userTags, s.className())
+	if rt.New != nil {
+		if _, err := rt.New(res); err != nil {
+			d := errorf(at, "%s: %v", ref, err).(*evalError)
+			d.diag.Context = rangePtr(body.Range())
+			c.diags = append(c.diags, d.diag)
+		}
+	}
+	c.cat.Resources = append(c.cat.Resources, res)
+	return res, true
+}
+
+// checkParam reports an attribute the type does not have, suggesting the
+// closest name it does have.
+func (c *compiler) checkParam(rt *resources.Type, ref catalog.Ref, a attr) bool {
+	if _, ok := rt.Param(a.name); ok || slices.Contains(resources.Metaparams, a.name) {
+		return true
+	}
+	names := slices.Clone(resources.Metaparams)
+	for _, p := range rt.Params {
+		names = append(names, p.Name)
+	}
+	msg := fmt.Sprintf("unknown parameter '%s' for %s", a.name, ref.Type)
+	if s := suggest(a.name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+	}
+	d := errorf(a.at, "%s", msg).(*evalError)
+	d.diag.Detail = fmt.Sprintf("%s accepts: %s.", ref.Type, strings.Join(paramNames(rt), ", "))
+	c.diags = append(c.diags, d.diag)
+	return false
+}
+
+func paramNames(rt *resources.Type) []string {
+	var out []string
+	for _, p := range rt.Params {
+		out = append(out, p.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// resourceTags are Puppet's automatic tags (the type, then the class and
+// each segment of its name) plus the tag metaparameter's, without repeats.
+func resourceTags(typeName string, user []string, class string) []string {
+	tags := []string{typeName}
+	tags = append(tags, user...)
+	if class != "" {
+		tags = append(tags, class)
+		if strings.Contains(class, "::") {
+			tags = append(tags, strings.Split(class, "::")...)
+		}
+	}
+	tags = append(tags, "class")
+	var out []string
+	for _, t := range tags {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// flatten returns v's elements when v is an array (recursively), or v.
+func flatten(v any) []any {
+	a, ok := v.([]any)
+	if !ok {
+		return []any{v}
+	}
+	var out []any
+	for _, el := range a {
+		out = append(out, flatten(el)...)
+	}
+	return out
+}
+
+func rangePtr(r hcl.Range) *hcl.Range { return &r }
+
+// addMetaparamRelations records the relationships of require, before,
+// notify or subscribe on resource owner.
+func (c *compiler) addMetaparamRelations(owner catalog.Ref, a attr, refFirst, refresh bool) {
+	for _, v := range flatten(a.value) {
+		ref, err := toRef(v, a.at)
+		if err != nil {
+			c.report(err, a.at)
+			continue
+		}
+		r := relation{source: owner, target: ref, refresh: refresh, at: a.at, param: a.name, owner: owner}
+		if refFirst {
+			r.source, r.target = ref, owner
+		}
+		c.relations = append(c.relations, r)
+	}
+}
+
+// toRef accepts a reference, or a string in its "Type[title]" form.
+func toRef(v any, at hcl.Range) (catalog.Ref, error) {
+	switch v := v.(type) {
+	case catalog.Ref:
+		return v, nil
+	case string:
+		if r, err := catalog.ParseRef(v); err == nil {
+			return r, nil
+		}
+	}
+	return catalog.Ref{}, errorf(at, "expected a resource reference such as File['/x'], got %s", quoted(v))
+}
+
+// evalResourceDefaults records `Type { attr => value }` in the scope.
+func (c *compiler) evalResourceDefaults(e *parser.ResourceDefaults, s *scope) (any, error) {
+	typeName := strings.ToLower(strings.TrimPrefix(e.Type.Name, "::"))
+	rt, ok := resources.Lookup(typeName)
+	if !ok {
+		return nil, errorf(e.Type.Range(), "Unknown resource type: '%s'", typeName)
+	}
+	attrs, err := c.evalAttrs(e.Ops, s)
+	if err != nil {
+		return nil, err
+	}
+	var defs []defaultAttr
+	for _, a := range attrs {
+		if c.checkParam(rt, catalog.Ref{Type: catalog.CapitalizeType(rt.Name)}, a) {
+			defs = append(defs, defaultAttr(a))
+		}
+	}
+	s.addDefault(rt.Name, defs)
+	return nil, nil
+}
+
+// evalChain records the relationship of an arrow between the resources
+// on each side, and evaluates to the right side so chains continue.
+func (c *compiler) evalChain(e *parser.Chain, s *scope) (any, error) {
+	l, err := c.eval(e.Left, s)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.eval(e.Right, s)
+	if err != nil {
+		return nil, err
+	}
+	lrefs, err := refList(l, e.Left.Range())
+	if err != nil {
+		return nil, err
+	}
+	rrefs, err := refList(r, e.Right.Range())
+	if err != nil {
+		return nil, err
+	}
+	first, then := lrefs, rrefs
+	if e.Op == parser.OpRequire || e.Op == parser.OpSubscribe {
+		first, then = rrefs, lrefs
+	}
+	refresh := e.Op == parser.OpNotify || e.Op == parser.OpSubscribe
+	for _, a := range first {
+		for _, b := range then {
+			c.relations = append(c.relations, relation{source: a, target: b, refresh: refresh, at: e.OpRange})
+		}
+	}
+	return r, nil
+}
+
+func refList(v any, at hcl.Range) ([]catalog.Ref, error) {
+	var out []catalog.Ref
+	for _, x := range flatten(v) {
+		ref, err := toRef(x, at)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+// finish resolves the relationships into edges once every resource is
+// declared.
+func (c *compiler) finish() {
+	seen := map[catalog.Edge]bool{}
+	for _, r := range c.relations {
+		missing, other, word := r.target, r.source, "from"
+		if _, ok := c.declared[r.source]; !ok {
+			missing, other, word = r.source, r.target, "on"
+		} else if _, ok := c.declared[r.target]; ok {
+			e := catalog.Edge{Source: r.source, Target: r.target, Refresh: r.refresh}
+			if !seen[e] {
+				seen[e] = true
+				c.cat.Edges = append(c.cat.Edges, e)
+			}
+			continue
+		}
+		if r.param != "" {
+			c.diags = append(c.diags, errorf(r.at, "Could not find resource '%s' in parameter '%s' of %s", missing, r.param, r.owner).(*evalError).diag)
+			continue
+		}
+		c.diags = append(c.diags, errorf(r.at, "Could not find resource '%s' for relationship %s '%s'", missing, word, other).(*evalError).diag)
+	}
+}

@@ -1,0 +1,152 @@
+package compiler
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// scope holds variables as Puppet scopes them. The top scope holds the
+// facts; a class, define or node body gets a local scope whose parent is the
+// top scope (Puppet 4+ scoping is static, not dynamic); if, case and
+// selector bodies get an ephemeral scope that holds only the match
+// variables $0..$9 and passes assignments through to its enclosing scope.
+type scope struct {
+	parent    *scope
+	ephemeral bool
+	vars      map[string]variable
+	// matches are the groups of the last successful =~ in this scope.
+	matches []any
+	// defaults are the resource defaults set in this scope, by type name
+	// in lower case; they are inherited by nested scopes.
+	defaults map[string][]defaultAttr
+	// class is the name of the class (or define type) the scope evaluates,
+	// "" for the top scope; it tags the resources declared in it.
+	class string
+}
+
+// variable is an assigned value and where it was assigned, for the
+// reassignment error.
+type variable struct {
+	value any
+	at    hcl.Range
+}
+
+// defaultAttr is one attribute of a resource default statement.
+type defaultAttr struct {
+	name  string
+	value any
+	at    hcl.Range
+}
+
+func newScope(parent *scope) *scope {
+	return &scope{parent: parent, vars: map[string]variable{}}
+}
+
+// ephemeralChild returns a scope for the body of an if, case or selector,
+// where the match variables of its condition live.
+func (s *scope) ephemeralChild() *scope {
+	return &scope{parent: s, ephemeral: true}
+}
+
+// local returns the nearest scope that owns variables.
+func (s *scope) local() *scope {
+	for s.ephemeral {
+		s = s.parent
+	}
+	return s
+}
+
+// top returns the top scope.
+func (s *scope) top() *scope {
+	for s.parent != nil {
+		s = s.parent
+	}
+	return s
+}
+
+// lookup finds a variable. "::name" is the top scope's; a numeric name is a
+// match variable, looked up only up to the local scope.
+func (s *scope) lookup(name string) (any, bool) {
+	if rest, ok := strings.CutPrefix(name, "::"); ok {
+		return s.top().lookup(rest)
+	}
+	if n, err := strconv.Atoi(name); err == nil {
+		for sc := s; sc != nil; sc = sc.parent {
+			if sc.matches != nil {
+				if n < len(sc.matches) {
+					return sc.matches[n], true
+				}
+				return nil, true
+			}
+			if !sc.ephemeral {
+				break
+			}
+		}
+		return nil, false
+	}
+	for sc := s; sc != nil; sc = sc.parent {
+		if v, ok := sc.vars[name]; ok {
+			return v.value, true
+		}
+	}
+	return nil, false
+}
+
+// assign sets a variable in the local scope. It returns the earlier
+// assignment when the variable is already set there: Puppet variables are
+// assigned once per scope.
+func (s *scope) assign(name string, v any, at hcl.Range) (prev hcl.Range, dup bool) {
+	l := s.local()
+	if old, ok := l.vars[name]; ok {
+		return old.at, true
+	}
+	l.vars[name] = variable{value: v, at: at}
+	return hcl.Range{}, false
+}
+
+// setMatches records the groups of a successful match in the innermost
+// scope, where the body of the if, case or selector sees them.
+func (s *scope) setMatches(groups []string, present []bool) {
+	m := make([]any, len(groups))
+	for i, g := range groups {
+		if present[i] {
+			m[i] = g
+		}
+	}
+	s.matches = m
+}
+
+// addDefault records a resource default for typ in the local scope.
+func (s *scope) addDefault(typ string, attrs []defaultAttr) {
+	l := s.local()
+	if l.defaults == nil {
+		l.defaults = map[string][]defaultAttr{}
+	}
+	l.defaults[typ] = append(l.defaults[typ], attrs...)
+}
+
+// resourceDefaults returns the defaults in effect for typ: inner scopes
+// and later statements win.
+func (s *scope) resourceDefaults(typ string) []defaultAttr {
+	var chain []*scope
+	for sc := s; sc != nil; sc = sc.parent {
+		chain = append(chain, sc)
+	}
+	var out []defaultAttr
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, chain[i].defaults[typ]...)
+	}
+	return out
+}
+
+// className is the class whose body s evaluates, "" at top scope.
+func (s *scope) className() string {
+	for sc := s; sc != nil; sc = sc.parent {
+		if sc.class != "" {
+			return sc.class
+		}
+	}
+	return ""
+}
