@@ -176,11 +176,10 @@ func readLines(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := strings.TrimSuffix(string(b), "\n")
-	if s == "" {
+	if len(b) == 0 {
 		return nil, nil
 	}
-	return strings.Split(s, "\n"), nil
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"), nil
 }
 
 // joinLines is the inverse of readLines: every line ends with a newline.
