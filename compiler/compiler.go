@@ -51,8 +51,12 @@ type Options struct {
 func Compile(files []*parser.File, opts Options) (*catalog.Catalog, hcl.Diagnostics) {
 	c := newCompiler(opts)
 	for _, f := range files {
+		c.collect(f.Body, "")
+	}
+	for _, f := range files {
 		c.evalBlock(f.Body, c.top)
 	}
+	c.evalNode()
 	c.finish()
 	return c.cat, c.diags
 }
@@ -69,6 +73,14 @@ type compiler struct {
 	declared map[catalog.Ref]hcl.Range
 	// relations are resolved when every resource is known.
 	relations []relation
+	defs      definitions
+	// classScopes are the scopes of the evaluated classes, by name, for
+	// inherits and qualified variables ($apache::port).
+	classScopes map[string]*scope
+	// members are what each class, node or defined resource contains.
+	members map[catalog.Ref][]catalog.Ref
+	// nodeScope is the scope of the node definition while it evaluates.
+	nodeScope *scope
 }
 
 func newCompiler(opts Options) *compiler {
@@ -97,7 +109,16 @@ func newCompiler(opts Options) *compiler {
 		},
 		top:      newScope(nil),
 		declared: map[catalog.Ref]hcl.Range{},
+		defs: definitions{
+			classes:   map[string]*parser.ClassDef{},
+			defines:   map[string]*parser.DefineDef{},
+			collected: map[parser.Expr]bool{},
+		},
+		classScopes: map[string]*scope{},
+		members:     map[catalog.Ref][]catalog.Ref{},
 	}
+	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
+	c.declared[c.top.container] = hcl.Range{}
 	facts := FromData(opts.Facts)
 	if facts == nil {
 		facts = NewHash()

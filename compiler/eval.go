@@ -95,6 +95,8 @@ func (c *compiler) eval(e parser.Expr, s *scope) (any, error) {
 		return c.evalResourceDecl(e, s)
 	case *parser.ResourceDefaults:
 		return c.evalResourceDefaults(e, s)
+	case *parser.ClassDef, *parser.DefineDef, *parser.NodeDef:
+		return c.evalDefinition(e)
 	case *parser.Bad:
 		return nil, errorf(e.Range(), "cannot evaluate source that did not parse")
 	}
@@ -108,12 +110,6 @@ func describe(e parser.Expr) string {
 		return "a resource override"
 	case *parser.Collector:
 		return "a resource collector"
-	case *parser.ClassDef:
-		return "a class definition"
-	case *parser.DefineDef:
-		return "a defined type"
-	case *parser.NodeDef:
-		return "a node definition"
 	case *parser.FunctionDef:
 		return "a function definition"
 	case *parser.TypeAlias:
@@ -125,6 +121,19 @@ func describe(e parser.Expr) string {
 // variable looks a variable up; an unknown one is undef with a warning, as
 // in Puppet 7 (strict_variables off).
 func (c *compiler) variable(name string, rng hcl.Range, s *scope) any {
+	if i := strings.LastIndex(name, "::"); i > 0 {
+		class := className(name[:i])
+		sc, ok := c.classScopes[class]
+		if !ok {
+			c.warn(rng, "Could not look up qualified variable '$%s'; class %s has not been evaluated", name, class)
+			return nil
+		}
+		v, ok := sc.vars[name[i+2:]]
+		if !ok {
+			c.warn(rng, "Unknown variable: '%s'.", name)
+		}
+		return v.value
+	}
 	v, ok := s.lookup(name)
 	if !ok {
 		if _, err := strconv.Atoi(name); err != nil {
@@ -769,11 +778,11 @@ var dataTypes = map[string]bool{
 	"Tuple": true, "Type": true, "Undef": true, "Variant": true,
 }
 
-// typeAccess turns Type[title, ...] into resource references. Data types
-// with parameters (Integer[1, 5]) keep only their base type for now.
+// typeAccess turns Type[title, ...] into resource references, and a data
+// type with parameters (Integer[1, 5]) into a parameterised TypeRef.
 func (c *compiler) typeAccess(e *parser.Access, t TypeRef, keys []any) (any, error) {
 	if dataTypes[t.Name] {
-		return t, nil
+		return TypeRef{Name: t.Name, Params: keys}, nil
 	}
 	typ := catalog.CapitalizeType(t.Name)
 	if typ == "Resource" && len(keys) > 0 {
@@ -795,7 +804,7 @@ func (c *compiler) typeAccess(e *parser.Access, t TypeRef, keys []any) (any, err
 		case string:
 			title := k
 			if typ == "Class" {
-				title = strings.TrimPrefix(strings.ToLower(k), "::")
+				title = classTitle(k)
 			}
 			refs = append(refs, catalog.Ref{Type: typ, Title: title})
 		case []any:
@@ -825,22 +834,56 @@ func (c *compiler) typeAccess(e *parser.Access, t TypeRef, keys []any) (any, err
 	return refs, nil
 }
 
-// isInstance reports whether v is an instance of the (unparameterised)
-// data type t.
+// isInstance reports whether v is an instance of the data type t. The
+// common parameterised forms are understood (Optional, Variant, Enum,
+// Pattern, Integer and String ranges, Array and Hash element types); other
+// parameters are not checked.
 func isInstance(v any, t TypeRef) bool {
+	p := t.Params
 	switch t.Name {
-	case "Any":
+	case "Any", "Data", "RichData":
 		return true
 	case "Undef":
 		return v == nil
 	case "NotUndef":
-		return v != nil
+		return v != nil && (len(p) == 0 || instanceOfParam(v, p[0]))
+	case "Optional":
+		return v == nil || len(p) == 0 || instanceOfParam(v, p[0])
+	case "Variant":
+		for _, x := range p {
+			if instanceOfParam(v, x) {
+				return true
+			}
+		}
+		return false
+	case "Enum":
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		for _, x := range flatten(p) {
+			if x == s {
+				return true
+			}
+		}
+		return len(p) == 0
+	case "Pattern":
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		for _, x := range flatten(p) {
+			if re, isRe := x.(*Regexp); isRe && re.Re.MatchString(s) {
+				return true
+			}
+		}
+		return len(p) == 0
 	case "String":
-		_, ok := v.(string)
-		return ok
+		s, ok := v.(string)
+		return ok && inRange(int64(len([]rune(s))), p)
 	case "Integer":
-		_, ok := v.(int64)
-		return ok
+		n, ok := v.(int64)
+		return ok && inRange(n, p)
 	case "Float":
 		_, ok := v.(float64)
 		return ok
@@ -851,29 +894,54 @@ func isInstance(v any, t TypeRef) bool {
 		_, ok := v.(bool)
 		return ok
 	case "Array", "Tuple":
-		_, ok := v.([]any)
-		return ok
+		a, ok := v.([]any)
+		if !ok {
+			return false
+		}
+		if t.Name == "Array" && len(p) > 0 {
+			if _, isType := p[0].(TypeRef); isType {
+				for _, x := range a {
+					if !instanceOfParam(x, p[0]) {
+						return false
+					}
+				}
+				return inRange(int64(len(a)), p[1:])
+			}
+		}
+		return true
 	case "Hash", "Struct":
-		_, ok := v.(*Hash)
-		return ok
+		h, ok := v.(*Hash)
+		if !ok {
+			return false
+		}
+		if t.Name == "Hash" && len(p) >= 2 {
+			for i, k := range h.Keys() {
+				if !instanceOfParam(k, p[0]) || !instanceOfParam(h.Values()[i], p[1]) {
+					return false
+				}
+			}
+		}
+		return true
 	case "Regexp":
 		_, ok := v.(*Regexp)
 		return ok
 	case "Default":
 		_, ok := v.(Default)
 		return ok
-	case "Scalar":
+	case "Scalar", "ScalarData":
 		switch v.(type) {
-		case string, int64, float64, bool, *Regexp:
+		case string, int64, float64, bool:
 			return true
+		case *Regexp:
+			return t.Name == "Scalar"
 		}
+		return false
 	case "Collection", "Iterable":
 		switch v.(type) {
 		case []any, *Hash:
 			return true
 		}
-	case "Data", "RichData":
-		return true
+		return false
 	case "Type":
 		_, ok := v.(TypeRef)
 		return ok
@@ -882,4 +950,29 @@ func isInstance(v any, t TypeRef) bool {
 		return strings.EqualFold(r.Type, t.Name) || t.Name == "Resource"
 	}
 	return false
+}
+
+// instanceOfParam matches v against a type parameter, which is a type or,
+// loosely, a value to compare with.
+func instanceOfParam(v, p any) bool {
+	if t, ok := p.(TypeRef); ok {
+		return isInstance(v, t)
+	}
+	return equal(v, p)
+}
+
+// inRange checks n against optional [min, max] type parameters; default
+// stands for an open end.
+func inRange(n int64, p []any) bool {
+	if len(p) > 0 {
+		if lo, ok := p[0].(int64); ok && n < lo {
+			return false
+		}
+	}
+	if len(p) > 1 {
+		if hi, ok := p[1].(int64); ok && n > hi {
+			return false
+		}
+	}
+	return true
 }

@@ -66,6 +66,9 @@ func init() {
 		"values":     fnValues,
 		"sprintf":    fnSprintf,
 		"defined":    fnDefined,
+		"include":    classFunc("include"),
+		"contain":    classFunc("contain"),
+		"require":    classFunc("require"),
 	}
 }
 
@@ -389,11 +392,9 @@ func (cl *call) defined(a any) (bool, error) {
 			_, ok := cl.scope.lookup(name)
 			return ok, nil
 		}
-		_, ok := resources.Lookup(strings.ToLower(strings.TrimPrefix(a, "::")))
-		return ok, nil
+		return cl.c.typeExists(a), nil
 	case TypeRef:
-		_, ok := resources.Lookup(strings.ToLower(a.Name))
-		return ok || dataTypes[a.Name], nil
+		return cl.c.typeExists(a.Name) || dataTypes[a.Name], nil
 	case catalog.Ref:
 		_, ok := cl.c.declared[a]
 		return ok, nil
@@ -406,4 +407,18 @@ func (cl *call) defined(a any) (bool, error) {
 		return true, nil
 	}
 	return false, cl.errorf("expects a String, a Type or a resource reference, got %s", typeName(a))
+}
+
+// typeExists reports whether name is a resource type, defined type or
+// class.
+func (c *compiler) typeExists(name string) bool {
+	name = className(name)
+	if _, ok := resources.Lookup(name); ok {
+		return true
+	}
+	if _, ok := c.defs.defines[name]; ok {
+		return true
+	}
+	_, ok := c.defs.classes[name]
+	return ok
 }

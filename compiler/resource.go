@@ -47,13 +47,34 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 	if e.Form != parser.Regular {
 		return nil, errorf(e.Range(), "%s resources are not supported yet", e.Form)
 	}
-	rt, ok := resources.Lookup(typeName)
-	if !ok {
+	var declare declareFunc
+	if rt, ok := resources.Lookup(typeName); ok {
+		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
+			res, ok := c.declare(rt, title, body, attrs, s)
+			if !ok {
+				return catalog.Ref{}, false
+			}
+			return res.Ref(), true
+		}
+	} else if def, ok := c.defs.defines[typeName]; ok {
+		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
+			return c.declareDefined(typeName, def, title, body, attrs, s)
+		}
+	} else if typeName == "class" {
+		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
+			ref, err := c.declareClass(title, attrs, true, body.Title.Range())
+			if err != nil {
+				c.report(err, body.Title.Range())
+				return ref, false
+			}
+			return ref, true
+		}
+	} else {
 		return nil, errorf(e.TypeRange, "Unknown resource type: '%s'", typeName)
 	}
 	refs := []any{}
 	for _, body := range e.Bodies {
-		got, err := c.evalResourceBody(rt, body, s)
+		got, err := c.evalResourceBody(declare, body, s)
 		if err != nil {
 			c.report(err, body.Range())
 		}
@@ -62,9 +83,13 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 	return refs, nil
 }
 
+// declareFunc declares one resource of a body, reporting its own
+// problems; false means nothing was declared.
+type declareFunc func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool)
+
 // evalResourceBody evaluates one `title: attrs` body. Problems with one
 // resource are reported and its other titles are still declared.
-func (c *compiler) evalResourceBody(rt *resources.Type, body *parser.ResourceBody, s *scope) ([]any, error) {
+func (c *compiler) evalResourceBody(declare declareFunc, body *parser.ResourceBody, s *scope) ([]any, error) {
 	tv, err := c.eval(body.Title, s)
 	if err != nil {
 		return nil, err
@@ -79,9 +104,8 @@ func (c *compiler) evalResourceBody(rt *resources.Type, body *parser.ResourceBod
 	}
 	var refs []any
 	for _, title := range titles {
-		res, ok := c.declare(rt, title, body, attrs, s)
-		if ok {
-			refs = append(refs, res.Ref())
+		if ref, ok := declare(title, body, attrs); ok {
+			refs = append(refs, ref)
 		}
 	}
 	return refs, nil
@@ -217,7 +241,9 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 			}
 		}
 	}
-	res.Tags = resourceTags(rt.Name, userTags, s.className())
+	container, scopeTags := s.containerOf()
+	res.Tags = resourceTags(rt.Name, userTags, scopeTags)
+	c.contain(container, ref)
 	if rt.New != nil {
 		if _, err := rt.New(res); err != nil {
 			d := errorf(at, "%s: %v", ref, err).(*evalError)
@@ -258,17 +284,13 @@ func paramNames(rt *resources.Type) []string {
 	return out
 }
 
-// resourceTags are Puppet's automatic tags (the type, then the class and
-// each segment of its name) plus the tag metaparameter's, without repeats.
-func resourceTags(typeName string, user []string, class string) []string {
+// resourceTags are Puppet's automatic tags (the type, the tag
+// metaparameter's, then those of the enclosing classes and defines), without
+// repeats.
+func resourceTags(typeName string, user []string, scopeTags []string) []string {
 	tags := []string{typeName}
 	tags = append(tags, user...)
-	if class != "" {
-		tags = append(tags, class)
-		if strings.Contains(class, "::") {
-			tags = append(tags, strings.Split(class, "::")...)
-		}
-	}
+	tags = append(tags, scopeTags...)
 	tags = append(tags, "class")
 	var out []string
 	for _, t := range tags {
@@ -398,10 +420,14 @@ func (c *compiler) finish() {
 		if _, ok := c.declared[r.source]; !ok {
 			missing, other, word = r.source, r.target, "on"
 		} else if _, ok := c.declared[r.target]; ok {
-			e := catalog.Edge{Source: r.source, Target: r.target, Refresh: r.refresh}
-			if !seen[e] {
-				seen[e] = true
-				c.cat.Edges = append(c.cat.Edges, e)
+			for _, src := range c.expand(r.source, map[catalog.Ref]bool{}) {
+				for _, dst := range c.expand(r.target, map[catalog.Ref]bool{}) {
+					e := catalog.Edge{Source: src, Target: dst, Refresh: r.refresh}
+					if src != dst && !seen[e] {
+						seen[e] = true
+						c.cat.Edges = append(c.cat.Edges, e)
+					}
+				}
 			}
 			continue
 		}

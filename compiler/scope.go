@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gapply/gapply/catalog"
 )
 
 // scope holds variables as Puppet scopes them. The top scope holds the
@@ -21,9 +23,13 @@ type scope struct {
 	// defaults are the resource defaults set in this scope, by type name
 	// in lower case; they are inherited by nested scopes.
 	defaults map[string][]defaultAttr
-	// class is the name of the class (or define type) the scope evaluates,
-	// "" for the top scope; it tags the resources declared in it.
-	class string
+	// container is the class or defined resource whose body the scope
+	// evaluates (Class[main] at top scope): it contains the resources
+	// declared in it, and relationships with it apply to them.
+	container catalog.Ref
+	// tags are the automatic tags of the resources declared in the scope:
+	// the names of the enclosing classes and defined types.
+	tags []string
 }
 
 // variable is an assigned value and where it was assigned, for the
@@ -141,12 +147,8 @@ func (s *scope) resourceDefaults(typ string) []defaultAttr {
 	return out
 }
 
-// className is the class whose body s evaluates, "" at top scope.
-func (s *scope) className() string {
-	for sc := s; sc != nil; sc = sc.parent {
-		if sc.class != "" {
-			return sc.class
-		}
-	}
-	return ""
+// containerOf returns the container and tags of the local scope.
+func (s *scope) containerOf() (catalog.Ref, []string) {
+	l := s.local()
+	return l.container, l.tags
 }

@@ -39,10 +39,12 @@ type Regexp struct {
 	Re     *regexp.Regexp
 }
 
-// TypeRef is a type written as a capitalised name, such as File or Integer.
-// Without a title it is the type itself; File['/x'] is a catalog.Ref.
+// TypeRef is a type written as a capitalised name, such as File or Integer,
+// with the parameters of a data type (Integer[1, 5], Optional[String]).
+// A resource type with a title, File['/x'], is a catalog.Ref instead.
 type TypeRef struct {
-	Name string
+	Name   string
+	Params []any
 }
 
 // Hash is Puppet's hash: keys are any value and iteration follows insertion
@@ -187,7 +189,14 @@ func quoted(v any) string {
 	case *Regexp:
 		return "/" + v.Source + "/"
 	case TypeRef:
-		return v.Name
+		if len(v.Params) == 0 {
+			return v.Name
+		}
+		parts := make([]string, len(v.Params))
+		for i, p := range v.Params {
+			parts[i] = quoted(p)
+		}
+		return v.Name + "[" + strings.Join(parts, ", ") + "]"
 	case catalog.Ref:
 		return v.Type + "['" + v.Title + "']"
 	case []any:
@@ -218,9 +227,6 @@ func formatFloat(f float64) string {
 		mant, exp, _ := strings.Cut(s, "e")
 		if !strings.Contains(mant, ".") {
 			mant += ".0"
-		}
-		if exp[0] == '+' {
-			exp = exp[1:]
 		}
 		return mant + "e" + exp
 	}
@@ -381,7 +387,7 @@ func equal(a, b any) bool {
 		return ok && a.Source == br.Source
 	case TypeRef:
 		bt, ok := b.(TypeRef)
-		return ok && strings.EqualFold(a.Name, bt.Name)
+		return ok && quoted(a) == quoted(bt)
 	case catalog.Ref:
 		br, ok := b.(catalog.Ref)
 		return ok && a == br

@@ -1,0 +1,433 @@
+package compiler
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/parser"
+	"github.com/gapply/gapply/resources"
+)
+
+// definitions are the classes, defined types and nodes of the manifests,
+// collected before evaluation so that a class can be included above the
+// place it is defined.
+type definitions struct {
+	classes map[string]*parser.ClassDef
+	defines map[string]*parser.DefineDef
+	nodes   []*parser.NodeDef
+	// collected marks the definition nodes that were collected, so that
+	// evaluating them is a no-op and a definition in a wrong place (inside
+	// an if) is an error.
+	collected map[parser.Expr]bool
+}
+
+// classTitle is the title of a Class reference: Puppet capitalises class
+// names in references (Class[Foo::Bar]) and drops a leading "::".
+func classTitle(name string) string {
+	return catalog.CapitalizeType(strings.TrimPrefix(name, "::"))
+}
+
+// className normalises a class or define name: lower case, no leading "::".
+func className(name string) string {
+	return strings.ToLower(strings.TrimPrefix(name, "::"))
+}
+
+// nameTags are the automatic tags a class or define name gives: the name
+// and each segment of it.
+func nameTags(name string) []string {
+	tags := []string{name}
+	if strings.Contains(name, "::") {
+		tags = append(tags, strings.Split(name, "::")...)
+	}
+	return tags
+}
+
+// collect records the definitions in body. Definitions nest in classes,
+// where their names are qualified by the class's name.
+func (c *compiler) collect(body []parser.Expr, prefix string) {
+	qualify := func(name string) string {
+		name = className(name)
+		if prefix != "" {
+			return prefix + "::" + name
+		}
+		return name
+	}
+	for _, e := range body {
+		switch d := e.(type) {
+		case *parser.ClassDef:
+			name := qualify(d.Name)
+			c.defs.collected[d] = true
+			if prev, dup := c.defs.classes[name]; dup {
+				c.report(errorf(d.NameRange, "Class '%s' is already defined at %s; cannot redefine", name, location(prev.NameRange)), d.Range())
+				continue
+			}
+			c.defs.classes[name] = d
+			if d.Body != nil {
+				c.collect(d.Body.Body, name)
+			}
+		case *parser.DefineDef:
+			name := qualify(d.Name)
+			c.defs.collected[d] = true
+			if prev, dup := c.defs.defines[name]; dup {
+				c.report(errorf(d.NameRange, "Defined type '%s' is already defined at %s; cannot redefine", name, location(prev.NameRange)), d.Range())
+				continue
+			}
+			if _, builtin := resources.Lookup(name); builtin {
+				c.report(errorf(d.NameRange, "Defined type '%s' has the name of a built-in resource type", name), d.Range())
+				continue
+			}
+			c.defs.defines[name] = d
+		case *parser.NodeDef:
+			if prefix == "" {
+				c.defs.collected[d] = true
+				c.defs.nodes = append(c.defs.nodes, d)
+			}
+		}
+	}
+}
+
+// evalDefinition is the evaluation of a class, define or node definition
+// as a statement: they were collected beforehand, so it does nothing,
+// unless the definition is somewhere Puppet does not allow one.
+func (c *compiler) evalDefinition(e parser.Expr) (any, error) {
+	if c.defs.collected[e] {
+		return nil, nil
+	}
+	return nil, errorf(e.Range(), "Classes, definitions, and nodes may only appear at toplevel or inside other classes")
+}
+
+// contain records that container contains member: relationships with the
+// container apply to the member too.
+func (c *compiler) contain(container, member catalog.Ref) {
+	if container == (catalog.Ref{}) || container == member {
+		return
+	}
+	if slices.Contains(c.members[container], member) {
+		return
+	}
+	c.members[container] = append(c.members[container], member)
+}
+
+// expand returns the catalog resources that ref stands for in a
+// relationship: itself, or everything a class or defined resource contains.
+func (c *compiler) expand(ref catalog.Ref, seen map[catalog.Ref]bool) []catalog.Ref {
+	members, isContainer := c.members[ref]
+	if !isContainer {
+		if c.isContainerType(ref) {
+			return nil // an empty class or define
+		}
+		return []catalog.Ref{ref}
+	}
+	if seen[ref] {
+		return nil
+	}
+	seen[ref] = true
+	var out []catalog.Ref
+	for _, m := range members {
+		out = append(out, c.expand(m, seen)...)
+	}
+	return out
+}
+
+func (c *compiler) isContainerType(ref catalog.Ref) bool {
+	if ref.Type == "Class" || ref.Type == "Node" {
+		return true
+	}
+	_, ok := c.defs.defines[strings.ToLower(ref.Type)]
+	return ok
+}
+
+// classParent is the scope a class's scope sees: its parent class's
+// scope, else the node scope when a node is being evaluated, else top.
+func (c *compiler) classParent() *scope {
+	if c.nodeScope != nil {
+		return c.nodeScope
+	}
+	return c.top
+}
+
+// declareClass evaluates a class once. include passes no parameters;
+// a resource-like declaration (class { 'x': p => v }) passes them, and may
+// only declare a class that is not yet declared.
+func (c *compiler) declareClass(name string, params []attr, resourceLike bool, at hcl.Range) (catalog.Ref, error) {
+	name = className(name)
+	ref := catalog.Ref{Type: "Class", Title: classTitle(name)}
+	if prev, done := c.declared[ref]; done {
+		if resourceLike {
+			return ref, errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev))
+		}
+		return ref, nil
+	}
+	def, ok := c.defs.classes[name]
+	if !ok {
+		return ref, errorf(at, "Could not find class ::%s", name)
+	}
+	parent := c.classParent()
+	if def.Parent != "" {
+		pref, err := c.declareClass(def.Parent, nil, false, def.NameRange)
+		if err != nil {
+			return ref, err
+		}
+		parent = c.classScopes[className(pref.Title)]
+	}
+	c.declared[ref] = at
+	sc := newScope(parent)
+	sc.container = ref
+	sc.tags = nameTags(name)
+	if parent != nil && parent.container.Type == "Class" && parent.container.Title != "main" {
+		sc.tags = append(sc.tags, parent.tags...)
+	}
+	c.classScopes[name] = sc
+	if err := c.bindParams(ref, def.Params, params, sc, at); err != nil {
+		return ref, err
+	}
+	if def.Body != nil {
+		c.evalBlock(def.Body.Body, sc)
+	}
+	return ref, nil
+}
+
+// bindParams assigns the parameters of a class or defined resource in its
+// scope: the given value, else the default (evaluated in the scope, so it
+// may use earlier parameters), and checks them against their types.
+func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []attr, sc *scope, at hcl.Range) error {
+	known := map[string]bool{}
+	for _, p := range params {
+		known[p.Name] = true
+	}
+	var errs []error
+	for _, a := range given {
+		if known[a.name] || slices.Contains(resources.Metaparams, a.name) {
+			continue
+		}
+		names := slices.Clone(resources.Metaparams)
+		for _, p := range params {
+			names = append(names, p.Name)
+		}
+		msg := fmt.Sprintf("unknown parameter '%s' for %s", a.name, ref)
+		if s := suggest(a.name, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean '%s'?)", s)
+		}
+		errs = append(errs, errorf(a.at, "%s", msg))
+	}
+	for _, p := range params {
+		var v any
+		have := false
+		for _, a := range given {
+			if a.name == p.Name && a.value != nil {
+				v, have = a.value, true
+			}
+		}
+		var typ TypeRef
+		typed := false
+		if p.Type != nil {
+			tv, err := c.eval(p.Type, sc)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			typ, typed = tv.(TypeRef)
+		}
+		if !have && p.Default != nil {
+			dv, err := c.eval(p.Default, sc)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			v, have = dv, true
+		}
+		if !have && !(typed && isInstance(nil, typ)) {
+			errs = append(errs, errorf(at, "%s: expects a value for parameter '%s'", ref, p.Name))
+			continue
+		}
+		if typed && !isInstance(v, typ) {
+			errs = append(errs, errorf(at, "%s: parameter '%s' expects %s value, got %s", ref, p.Name, typeArticle(typ), typeName(v)))
+			continue
+		}
+		sc.vars[p.Name] = variable{value: v, at: p.NameRange}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	for _, err := range errs[:len(errs)-1] {
+		c.report(err, at)
+	}
+	return errs[len(errs)-1]
+}
+
+// typeArticle names a type for a message: "an Integer", "a String[1]".
+func typeArticle(t TypeRef) string {
+	s := quoted(t)
+	if strings.ContainsRune("AEIOU", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
+}
+
+// declareDefined declares one instance of a defined type and evaluates
+// its body in a scope of its own, with $title and $name set.
+func (c *compiler) declareDefined(name string, def *parser.DefineDef, title string, body *parser.ResourceBody, attrs []attr, s *scope) (catalog.Ref, bool) {
+	ref := catalog.Ref{Type: catalog.CapitalizeType(name), Title: title}
+	at := body.Title.Range()
+	if prev, dup := c.declared[ref]; dup {
+		c.report(errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev)), at)
+		return ref, false
+	}
+	c.declared[ref] = at
+	container, callerTags := s.containerOf()
+	c.contain(container, ref)
+
+	sc := newScope(c.classParent())
+	sc.container = ref
+	sc.tags = append(nameTags(name), callerTags...)
+	sc.vars["title"] = variable{value: title, at: at}
+	sc.vars["name"] = variable{value: title, at: at}
+	var params []attr
+	for _, a := range attrs {
+		if rel, ok := relationMetaparams[a.name]; ok {
+			if a.value != nil {
+				c.addMetaparamRelations(ref, a, rel.refFirst, rel.refresh)
+			}
+			continue
+		}
+		if a.name == "tag" {
+			for _, t := range flatten(a.value) {
+				sc.tags = append(sc.tags, strings.ToLower(ToString(t)))
+			}
+			continue
+		}
+		if a.name == "name" && a.value != nil {
+			sc.vars["name"] = variable{value: a.value, at: a.at}
+			continue
+		}
+		params = append(params, a)
+	}
+	if err := c.bindParams(ref, def.Params, params, sc, at); err != nil {
+		c.report(err, at)
+		return ref, true
+	}
+	if def.Body != nil {
+		c.evalBlock(def.Body.Body, sc)
+	}
+	return ref, true
+}
+
+// evalNode evaluates the node definition that matches the node's name:
+// an exact name (the certname, then each shorter domain), then a regexp,
+// then default. Without any node definition there is nothing to do.
+func (c *compiler) evalNode() {
+	if len(c.defs.nodes) == 0 {
+		return
+	}
+	names := []string{c.opts.Node}
+	for n := c.opts.Node; strings.Contains(n, "."); {
+		n = n[:strings.LastIndexByte(n, '.')]
+		names = append(names, n)
+	}
+	node, matched := c.findNode(names)
+	if node == nil {
+		first := c.defs.nodes[0].Range()
+		c.report(errorf(first, "Could not find node statement with name 'default' or '%s'", strings.Join(names, ", ")), first)
+		return
+	}
+	sc := newScope(c.top)
+	sc.container = catalog.Ref{Type: "Node", Title: matched}
+	c.declared[sc.container] = node.Range()
+	c.nodeScope = sc
+	defer func() { c.nodeScope = nil }()
+	if node.Body != nil {
+		c.evalBlock(node.Body.Body, sc)
+	}
+}
+
+func (c *compiler) findNode(names []string) (*parser.NodeDef, string) {
+	for _, n := range names {
+		for _, nd := range c.defs.nodes {
+			for _, m := range nd.Matches {
+				var lit string
+				switch m := m.(type) {
+				case *parser.String:
+					lit = m.Value
+				case *parser.QualifiedName:
+					lit = m.Name
+				default:
+					continue
+				}
+				if strings.EqualFold(lit, n) {
+					return nd, lit
+				}
+			}
+		}
+	}
+	for _, nd := range c.defs.nodes {
+		for _, m := range nd.Matches {
+			if re, ok := m.(*parser.Regex); ok {
+				if rx, err := regexp.Compile(re.Pattern); err == nil && rx.MatchString(c.opts.Node) {
+					return nd, c.opts.Node
+				}
+			}
+		}
+	}
+	for _, nd := range c.defs.nodes {
+		for _, m := range nd.Matches {
+			if _, ok := m.(*parser.Default); ok {
+				return nd, "default"
+			}
+		}
+	}
+	return nil, ""
+}
+
+// classNames flattens the arguments of include, contain and require:
+// names, arrays of names and Class references.
+func classNames(cl *call, args []any) ([]string, error) {
+	var out []string
+	for _, a := range flatten(args) {
+		switch a := a.(type) {
+		case string:
+			out = append(out, a)
+		case catalog.Ref:
+			if a.Type != "Class" {
+				return nil, cl.errorf("expects class names, got %s", a)
+			}
+			out = append(out, a.Title)
+		case TypeRef:
+			out = append(out, a.Name)
+		default:
+			return nil, cl.errorf("expects class names, got %s", typeName(a))
+		}
+	}
+	return out, nil
+}
+
+// fnInclude declares classes; contain also puts them in the current
+// container, and require makes the current container depend on them.
+func classFunc(mode string) function {
+	return func(cl *call, args []any) (any, error) {
+		names, err := classNames(cl, args)
+		if err != nil {
+			return nil, err
+		}
+		container, _ := cl.scope.containerOf()
+		var refs []any
+		for _, n := range names {
+			ref, err := cl.c.declareClass(n, nil, false, cl.expr.Range())
+			if err != nil {
+				return nil, err
+			}
+			refs = append(refs, ref)
+			switch mode {
+			case "contain":
+				cl.c.contain(container, ref)
+			case "require":
+				cl.c.relations = append(cl.c.relations, relation{source: ref, target: container, at: cl.expr.Range()})
+			}
+		}
+		return refs, nil
+	}
+}
