@@ -1,0 +1,362 @@
+// Package engine applies a catalog to the machine.
+//
+// Apply builds every resource first (resources.Type.New validates without
+// touching the system), then the dependency graph (refusing unknown
+// references and cycles), and only then walks it, in Puppet's default
+// order: a resource runs once everything it depends on is done; among
+// resources ready at the same time, the one declared first runs first.
+//
+// Each resource is checked (read-only) and, if it differs and the run is
+// not a no-op, changed with what the check found. A resource whose check,
+// change or refresh fails is failed; everything that depends on it,
+// directly or not, is skipped; everything else still runs. A resource that
+// changed, or was refreshed, sends one event per change along its refresh
+// edges (notify, subscribe, ~>); a resource with pending events that can
+// be refreshed is refreshed after its own change. In a no-op run the same
+// walk happens, but nothing is changed or refreshed: would-be changes are
+// reported as out of sync and still send (no-op) events, so the report
+// shows which refreshes would have happened.
+//
+// With Options.Parallel above one, several resources are checked and
+// changed at once, but lines are printed, and the report lists resources,
+// in the order of the sequential run: the output does not depend on
+// scheduling.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+
+	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/report"
+	"github.com/gapply/gapply/resources"
+)
+
+// Options control one run.
+type Options struct {
+	// Noop checks every resource and reports what would change, but never
+	// calls Apply or Refresh.
+	Noop bool
+	// Parallel is the number of resources checked or changed at once;
+	// 0 or 1 runs them one by one.
+	Parallel int
+	// Bucket receives the old content of replaced files.
+	Bucket resources.Bucket
+	// Log receives one line per change at Info level, failures at Error,
+	// skips at Warn and details at Debug. Nil logs nothing.
+	Log *log.Logger
+	// ShowDiff logs the unified diff of content changes.
+	ShowDiff bool
+}
+
+// Apply converges the machine to cat. An error before the walk (a resource
+// type that does not exist, invalid parameters, a reference to a resource
+// that is not in the catalog, a cycle) means nothing was touched and no
+// report is returned. Failures of resources during the walk are in the
+// report, not in the error; the error is non-nil after the walk only when
+// ctx ended it early, and the report then marks the resources that never
+// ran as skipped.
+func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Report, error) {
+	impls, err := build(cat)
+	if err != nil {
+		return nil, err
+	}
+	g, err := NewGraph(cat)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = discard()
+	}
+	start := time.Now()
+	w := &walker{g: g, opts: opts, impls: impls, st: make([]state, len(g.nodes))}
+	rep := &report.Report{
+		Host:                 cat.Name,
+		ConfigurationVersion: cat.Version,
+		Environment:          cat.Environment,
+		Time:                 start,
+		Noop:                 opts.Noop,
+		Resources:            make([]report.ResourceStatus, 0, len(g.nodes)),
+	}
+	w.walk(ctx, func(i int) {
+		w.st[i].rec.replay(opts.Log)
+		rep.Resources = append(rep.Resources, w.st[i].status)
+	})
+	rep.Metrics.Duration = time.Since(start)
+	rep.Finish()
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("run interrupted: %w", err)
+	}
+	return rep, nil
+}
+
+// build constructs every resource of cat, reporting every one that cannot
+// be built, before anything runs.
+func build(cat *catalog.Catalog) ([]resources.Resource, error) {
+	impls := make([]resources.Resource, len(cat.Resources))
+	var errs []error
+	for i, r := range cat.Resources {
+		t, ok := resources.Lookup(strings.ToLower(r.Type))
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s%s: unknown resource type %q", location(r), r.Ref(), r.Type))
+			continue
+		}
+		impl, err := t.New(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%s: %w", location(r), r.Ref(), err))
+			continue
+		}
+		impls[i] = impl
+	}
+	return impls, errors.Join(errs...)
+}
+
+// state is what the walk knows of one resource. The worker running the
+// resource writes it; the walk loop reads it only after the worker is done.
+type state struct {
+	rec    record
+	status report.ResourceStatus
+	// events is how many events the resource sends along its refresh
+	// edges; noopEvents says they are would-be events of a no-op.
+	events     int
+	noopEvents bool
+	// Incoming events, counted by the walk loop before the resource starts.
+	realIn, noopIn int
+}
+
+type walker struct {
+	g     *Graph
+	opts  Options
+	impls []resources.Resource
+	st    []state
+}
+
+// walk runs every resource once its dependencies are done, up to
+// opts.Parallel at a time, and calls done for each resource in the
+// sequential order, as soon as it and all before it in that order are
+// finished.
+func (w *walker) walk(ctx context.Context, done func(int)) {
+	par := max(w.opts.Parallel, 1)
+	n := len(w.g.nodes)
+	waiting := make([]int, n)
+	ready := &minHeap{}
+	for i, nd := range w.g.nodes {
+		waiting[i] = len(nd.deps)
+		if waiting[i] == 0 {
+			ready.ints = append(ready.ints, i)
+		}
+	}
+	finishedCh := make(chan int, par)
+	finished := make([]bool, n)
+	running, flushed := 0, 0
+	for count := 0; count < n; count++ {
+		for ready.Len() > 0 && running < par {
+			i := popMin(ready)
+			running++
+			go func() {
+				w.run(ctx, i)
+				finishedCh <- i
+			}()
+		}
+		i := <-finishedCh
+		running--
+		finished[i] = true
+		w.sendEvents(i)
+		for _, e := range w.g.nodes[i].out {
+			if waiting[e.to]--; waiting[e.to] == 0 {
+				pushInt(ready, e.to)
+			}
+		}
+		for flushed < n && finished[w.g.order[flushed]] {
+			done(w.g.order[flushed])
+			flushed++
+		}
+	}
+}
+
+// sendEvents queues the events of finished resource i on the targets of
+// its refresh edges.
+func (w *walker) sendEvents(i int) {
+	s := &w.st[i]
+	if s.events == 0 {
+		return
+	}
+	for _, e := range w.g.nodes[i].out {
+		if !e.refresh {
+			continue
+		}
+		t := &w.st[e.to]
+		if s.noopEvents {
+			t.noopIn += s.events
+		} else {
+			t.realIn += s.events
+		}
+		s.rec.log(log.DebugLevel, "%s: Scheduling refresh of %s", w.g.nodes[i].ref, w.g.nodes[e.to].ref)
+	}
+}
+
+// run checks, changes and refreshes resource i, recording what happened.
+func (w *walker) run(ctx context.Context, i int) {
+	nd, s := w.g.nodes[i], &w.st[i]
+	ref := nd.ref
+	s.status = report.ResourceStatus{
+		Ref: ref.String(), Type: nd.res.Type, Title: nd.res.Title, File: nd.res.File, Line: nd.res.Line,
+	}
+	if w.skip(i) {
+		s.status.Skipped = true
+		return
+	}
+	if ctx.Err() != nil {
+		s.rec.log(log.WarnLevel, "%s: Skipping because the run was interrupted", ref)
+		s.status.Skipped = true
+		return
+	}
+	envLog, detach := resourceLogger(&s.rec, w.opts.Log.GetLevel())
+	defer detach()
+	env := &resources.Env{Bucket: w.opts.Bucket, Log: envLog}
+	impl := w.impls[i]
+	noop := w.opts.Noop || isNoop(nd.res)
+
+	changes, err := impl.Check(ctx, env)
+	if err != nil {
+		s.rec.log(log.ErrorLevel, "%s: Could not evaluate: %v", ref, err)
+		s.status.Failed = true
+		return
+	}
+	if len(changes) > 0 {
+		s.status.OutOfSync = true
+		if !w.change(ctx, i, env, impl, changes, noop) {
+			return
+		}
+	}
+	w.refresh(ctx, i, env, impl, noop)
+}
+
+// skip reports whether a dependency of i failed or was skipped, logging
+// it the way Puppet does.
+func (w *walker) skip(i int) bool {
+	nd, s := w.g.nodes[i], &w.st[i]
+	skip := false
+	for _, d := range nd.deps {
+		ds := w.st[d].status
+		if ds.Failed {
+			s.rec.log(log.InfoLevel, "%s: Dependency %s has failures: true", nd.ref, w.g.nodes[d].ref)
+		}
+		skip = skip || ds.Failed || ds.Skipped
+	}
+	if skip {
+		s.rec.log(log.WarnLevel, "%s: Skipping because of failed dependencies", nd.ref)
+	}
+	return skip
+}
+
+// change applies (or in noop only reports) the changes of resource i and
+// reports whether the resource is still good.
+func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl resources.Resource, changes []resources.Change, noop bool) bool {
+	ref, s := w.g.nodes[i].ref, &w.st[i]
+	logDiffs := func() {
+		for _, c := range changes {
+			if w.opts.ShowDiff && c.Diff != "" {
+				s.rec.log(log.InfoLevel, "%s/%s:\n%s", ref, c.Property, strings.TrimSuffix(c.Diff, "\n"))
+			}
+		}
+	}
+	event := func(c resources.Change, status, msg string) {
+		s.status.Events = append(s.status.Events, report.Event{
+			Property: c.Property, PreviousValue: c.From, DesiredValue: c.To, Message: msg, Status: status,
+		})
+	}
+	if noop {
+		logDiffs()
+		for _, c := range changes {
+			msg := fmt.Sprintf("current_value '%s', should be '%s' (noop)", c.From, c.To)
+			s.rec.log(log.InfoLevel, "%s/%s: %s", ref, c.Property, msg)
+			event(c, report.EventNoop, msg)
+		}
+		s.events, s.noopEvents = len(changes), true
+		return true
+	}
+	if err := impl.Apply(ctx, env, changes); err != nil {
+		// The interface applies all changes at once, so the error
+		// cannot be pinned on one property: it is logged against the
+		// first, as Puppet stops at its first failing property.
+		for k, c := range changes {
+			msg := fmt.Sprintf("change from '%s' to '%s' failed: %v", c.From, c.To, err)
+			if k == 0 {
+				s.rec.log(log.ErrorLevel, "%s/%s: %s", ref, c.Property, msg)
+			}
+			event(c, report.EventFailure, msg)
+		}
+		s.status.Failed = true
+		return false
+	}
+	logDiffs()
+	for _, c := range changes {
+		msg := c.Message
+		if msg == "" {
+			msg = fmt.Sprintf("changed '%s' to '%s'", c.From, c.To)
+		}
+		s.rec.log(log.InfoLevel, "%s/%s: %s", ref, c.Property, msg)
+		event(c, report.EventSuccess, msg)
+	}
+	s.status.Changed = true
+	s.events = len(changes)
+	return true
+}
+
+// refresh handles the events pending on resource i once its own changes
+// are done. Events that are all would-be events of a no-op, like any event
+// on a no-op resource, only say what would have been triggered.
+func (w *walker) refresh(ctx context.Context, i int, env *resources.Env, impl resources.Resource, noop bool) {
+	ref, s := w.g.nodes[i].ref, &w.st[i]
+	total := s.realIn + s.noopIn
+	if total == 0 {
+		return
+	}
+	r, ok := impl.(resources.Refresher)
+	if !ok {
+		s.rec.log(log.DebugLevel, "%s: ignoring %s: the type does not refresh", ref, plural(total, "event"))
+		return
+	}
+	if noop || s.realIn == 0 {
+		s.rec.log(log.InfoLevel, "%s: Would have triggered 'refresh' from %s", ref, plural(total, "event"))
+		if s.events == 0 {
+			s.noopEvents = true
+		}
+		s.events++
+		return
+	}
+	if err := r.Refresh(ctx, env); err != nil {
+		s.rec.log(log.ErrorLevel, "%s: Failed to call refresh: %v", ref, err)
+		s.status.Failed, s.status.Changed = true, false
+		s.events = 0
+		return
+	}
+	s.rec.log(log.InfoLevel, "%s: Triggered 'refresh' from %s", ref, plural(total, "event"))
+	s.status.Restarted = true
+	s.events++
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// isNoop reads the noop metaparameter, which a catalog may carry as a
+// boolean or, from a less careful producer, as the string "true".
+func isNoop(r *catalog.Resource) bool {
+	switch v := r.Parameters["noop"].(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true")
+	}
+	return false
+}

@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gapply/gapply/catalog"
+)
+
+// Graph is a catalog's resources as a DAG: an edge runs from a resource to
+// one that depends on it. Nodes keep the catalog's (manifest) order, which
+// breaks every tie in the walk, so a graph has exactly one sequential order.
+type Graph struct {
+	name  string
+	nodes []*node
+	// order is the sequential apply order: dependencies first, otherwise
+	// manifest order.
+	order []int
+}
+
+type node struct {
+	res  *catalog.Resource
+	ref  catalog.Ref
+	deps []int  // nodes this one waits for, ascending
+	out  []edge // nodes that wait for this one, by ascending target
+}
+
+type edge struct {
+	to      int
+	refresh bool
+}
+
+// CycleError reports dependency cycles. Each cycle is a closed path along
+// edges (first and last element are the same resource) that passes through
+// every resource of one strongly connected component.
+type CycleError struct {
+	Cycles [][]catalog.Ref
+}
+
+// Error prints the cycles in Puppet's words ("Found 1 dependency cycle:"),
+// one per line. Puppet separates several cycles with a literal backslash-n;
+// gapply uses real line breaks.
+func (e *CycleError) Error() string {
+	var b strings.Builder
+	if len(e.Cycles) == 1 {
+		b.WriteString("Found 1 dependency cycle:")
+	} else {
+		fmt.Fprintf(&b, "Found %d dependency cycles:", len(e.Cycles))
+	}
+	for _, c := range e.Cycles {
+		parts := make([]string, len(c))
+		for i, r := range c {
+			parts[i] = r.String()
+		}
+		b.WriteString("\n(" + strings.Join(parts, " => ") + ")")
+	}
+	b.WriteString("\nTry `gapply graph` to see the resource graph as Graphviz DOT.")
+	return b.String()
+}
+
+// NewGraph builds the graph of cat's resources and edges. It refuses a
+// resource declared twice, an edge naming a resource the catalog does not
+// hold (naming it, every one of them), and dependency cycles (*CycleError,
+// naming every resource of every cycle). Several edges between the same
+// two resources merge into one that refreshes if any of them does.
+func NewGraph(cat *catalog.Catalog) (*Graph, error) {
+	g := &Graph{name: cat.Name, nodes: make([]*node, len(cat.Resources))}
+	index := make(map[catalog.Ref]int, len(cat.Resources))
+	var errs []error
+	for i, r := range cat.Resources {
+		ref := normRef(r.Ref())
+		if j, dup := index[ref]; dup {
+			errs = append(errs, fmt.Errorf("%s%s is declared twice in the catalog (first at %s)",
+				location(r), ref, location(cat.Resources[j])))
+			continue
+		}
+		index[ref] = i
+		g.nodes[i] = &node{res: r, ref: r.Ref()}
+	}
+	if errs != nil {
+		return nil, errors.Join(errs...)
+	}
+	type pair struct{ from, to int }
+	merged := map[pair]bool{}
+	var pairs []pair
+	for _, e := range cat.Edges {
+		from, okFrom := index[normRef(e.Source)]
+		to, okTo := index[normRef(e.Target)]
+		for _, miss := range []struct {
+			ok  bool
+			ref catalog.Ref
+		}{{okFrom, e.Source}, {okTo, e.Target}} {
+			if !miss.ok {
+				errs = append(errs, fmt.Errorf("relationship %s => %s: %s is not in the catalog",
+					e.Source, e.Target, miss.ref))
+			}
+		}
+		if !okFrom || !okTo {
+			continue
+		}
+		p := pair{from, to}
+		if _, seen := merged[p]; !seen {
+			pairs = append(pairs, p)
+		}
+		merged[p] = merged[p] || e.Refresh
+	}
+	if errs != nil {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].from != pairs[j].from {
+			return pairs[i].from < pairs[j].from
+		}
+		return pairs[i].to < pairs[j].to
+	})
+	for _, p := range pairs {
+		g.nodes[p.from].out = append(g.nodes[p.from].out, edge{to: p.to, refresh: merged[p]})
+		g.nodes[p.to].deps = append(g.nodes[p.to].deps, p.from)
+	}
+	for _, n := range g.nodes {
+		sort.Ints(n.deps)
+	}
+	g.order = g.walkOrder()
+	if len(g.order) < len(g.nodes) {
+		return nil, &CycleError{Cycles: g.cycles()}
+	}
+	return g, nil
+}
+
+// normRef makes references match whatever capitalisation of the type a
+// producer of the catalog used.
+func normRef(r catalog.Ref) catalog.Ref {
+	return catalog.Ref{Type: catalog.CapitalizeType(r.Type), Title: r.Title}
+}
+
+func location(r *catalog.Resource) string {
+	if r.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", r.File, r.Line)
+}
+
+// Order returns the resources in the order a sequential run applies them.
+func (g *Graph) Order() []catalog.Ref {
+	refs := make([]catalog.Ref, len(g.order))
+	for i, n := range g.order {
+		refs[i] = g.nodes[n].ref
+	}
+	return refs
+}
+
+// walkOrder is Kahn's algorithm with the ready set ordered by catalog
+// index: Puppet's default order. On a cyclic graph it returns fewer nodes
+// than the graph holds.
+func (g *Graph) walkOrder() []int {
+	waiting := make([]int, len(g.nodes))
+	ready := &minHeap{}
+	for i, n := range g.nodes {
+		waiting[i] = len(n.deps)
+		if waiting[i] == 0 {
+			ready.ints = append(ready.ints, i)
+		}
+	}
+	order := make([]int, 0, len(g.nodes))
+	for ready.Len() > 0 {
+		i := popMin(ready)
+		order = append(order, i)
+		for _, e := range g.nodes[i].out {
+			if waiting[e.to]--; waiting[e.to] == 0 {
+				pushInt(ready, e.to)
+			}
+		}
+	}
+	return order
+}
+
+// cycles finds the strongly connected components that contain a cycle
+// (Tarjan's algorithm, visiting nodes and edges in catalog order) and turns
+// each into a closed path through all of its members, starting at the
+// member declared first. Cycles are sorted by that first member.
+func (g *Graph) cycles() [][]catalog.Ref {
+	t := tarjan{g: g, index: make([]int, len(g.nodes)), low: make([]int, len(g.nodes)), on: make([]bool, len(g.nodes))}
+	for i := range t.index {
+		t.index[i] = -1
+	}
+	for i := range g.nodes {
+		if t.index[i] < 0 {
+			t.visit(i)
+		}
+	}
+	var comps [][]int
+	for _, c := range t.sccs {
+		if len(c) > 1 || g.hasEdge(c[0], c[0]) {
+			sort.Ints(c)
+			comps = append(comps, c)
+		}
+	}
+	sort.Slice(comps, func(i, j int) bool { return comps[i][0] < comps[j][0] })
+	cycles := make([][]catalog.Ref, len(comps))
+	for k, c := range comps {
+		for _, i := range g.tour(c) {
+			cycles[k] = append(cycles[k], g.nodes[i].ref)
+		}
+	}
+	return cycles
+}
+
+func (g *Graph) hasEdge(from, to int) bool {
+	for _, e := range g.nodes[from].out {
+		if e.to == to {
+			return true
+		}
+	}
+	return false
+}
+
+// tour returns a closed walk through every member of the strongly
+// connected component comp (sorted), from comp[0] back to it: shortest
+// paths to each member not yet passed, in catalog order, then home.
+func (g *Graph) tour(comp []int) []int {
+	in := make(map[int]bool, len(comp))
+	for _, i := range comp {
+		in[i] = true
+	}
+	walk := []int{comp[0]}
+	seen := map[int]bool{comp[0]: true}
+	for _, goal := range append(comp[1:], comp[0]) {
+		if seen[goal] && goal != comp[0] {
+			continue
+		}
+		path := g.shortestPath(walk[len(walk)-1], goal, in)
+		for _, i := range path {
+			seen[i] = true
+		}
+		walk = append(walk, path...)
+	}
+	return walk
+}
+
+// shortestPath returns the nodes after from on a shortest path to goal
+// (inclusive) that stays inside in, found breadth first with edges in
+// catalog order. A path of at least one edge is returned even when from
+// is goal. Inside a strongly connected component such a path exists.
+func (g *Graph) shortestPath(from, goal int, in map[int]bool) []int {
+	prev := map[int]int{}
+	queue := []int{from}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, e := range g.nodes[cur].out {
+			if !in[e.to] {
+				continue
+			}
+			if _, seen := prev[e.to]; seen {
+				continue
+			}
+			prev[e.to] = cur
+			if e.to == goal {
+				var path []int
+				for n := goal; ; n = prev[n] {
+					path = append(path, n)
+					if prev[n] == from {
+						break
+					}
+				}
+				for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+					path[i], path[j] = path[j], path[i]
+				}
+				return path
+			}
+			queue = append(queue, e.to)
+		}
+	}
+	panic("engine: no path inside a strongly connected component")
+}
+
+type tarjan struct {
+	g     *Graph
+	next  int
+	index []int
+	low   []int
+	on    []bool
+	stack []int
+	sccs  [][]int
+}
+
+func (t *tarjan) visit(v int) {
+	t.index[v], t.low[v] = t.next, t.next
+	t.next++
+	t.stack = append(t.stack, v)
+	t.on[v] = true
+	for _, e := range t.g.nodes[v].out {
+		w := e.to
+		if t.index[w] < 0 {
+			t.visit(w)
+			t.low[v] = min(t.low[v], t.low[w])
+		} else if t.on[w] {
+			t.low[v] = min(t.low[v], t.index[w])
+		}
+	}
+	if t.low[v] != t.index[v] {
+		return
+	}
+	var comp []int
+	for {
+		w := t.stack[len(t.stack)-1]
+		t.stack = t.stack[:len(t.stack)-1]
+		t.on[w] = false
+		comp = append(comp, w)
+		if w == v {
+			break
+		}
+	}
+	t.sccs = append(t.sccs, comp)
+}
+
+// DOT returns the graph in Graphviz DOT form: one node per resource in
+// catalog order, one edge per relationship, refresh edges drawn bold and
+// labelled "~>". The output depends only on the catalog.
+func (g *Graph) DOT() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "digraph %s {\n", strconv.Quote(g.name))
+	b.WriteString("  rankdir=LR;\n  node [shape=box];\n")
+	for _, n := range g.nodes {
+		fmt.Fprintf(&b, "  %s;\n", strconv.Quote(n.ref.String()))
+	}
+	for _, n := range g.nodes {
+		for _, e := range n.out {
+			fmt.Fprintf(&b, "  %s -> %s", strconv.Quote(n.ref.String()), strconv.Quote(g.nodes[e.to].ref.String()))
+			if e.refresh {
+				b.WriteString(` [style=bold, label="~>"]`)
+			}
+			b.WriteString(";\n")
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// minHeap is a heap of catalog indices, the smallest (first declared) on top.
+type minHeap struct{ ints []int }
+
+func (h *minHeap) Len() int           { return len(h.ints) }
+func (h *minHeap) Less(i, j int) bool { return h.ints[i] < h.ints[j] }
+func (h *minHeap) Swap(i, j int)      { h.ints[i], h.ints[j] = h.ints[j], h.ints[i] }
+func (h *minHeap) Push(x any)         { h.ints = append(h.ints, x.(int)) }
+func (h *minHeap) Pop() any {
+	x := h.ints[len(h.ints)-1]
+	h.ints = h.ints[:len(h.ints)-1]
+	return x
+}
+
+func popMin(h *minHeap) int     { return heap.Pop(h).(int) }
+func pushInt(h *minHeap, i int) { heap.Push(h, i) }
