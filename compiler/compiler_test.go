@@ -188,7 +188,7 @@ notify { "after-if ${inner} [$1]": }
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	want := []string{"if", "elsif De b Deb", "unless", "unless-else", "c-regex Deb", "c-dflt", "c-list", "after-if set in if []"}
+	want := []string{"if", "elsif Deb Deb", "unless", "unless-else", "c-regex Deb", "c-dflt", "c-list", "after-if set in if []"}
 	if diff := cmp.Diff(want, messages(cat)); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
@@ -213,7 +213,7 @@ $a = 2
 	if diff := cmp.Diff([]string{"6:1: Cannot reassign variable '$a'"}, diagLines(diags, hcl.DiagError)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"2:12: Unknown variable: 'nope'."}, diagLines(diags, hcl.DiagWarning)); diff != "" {
+	if diff := cmp.Diff([]string{"2:13: Unknown variable: 'nope'."}, diagLines(diags, hcl.DiagWarning)); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	if cat.Name != "web1.example.com" || cat.Environment != "production" || cat.Version != "1" {
