@@ -15,6 +15,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 
@@ -312,10 +313,21 @@ func isText(b []byte) bool {
 	return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0
 }
 
+// diffLines splits text into lines that keep their newline; a last line
+// without one is marked the way diff(1) marks it.
+func diffLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		return lines[:len(lines)-1]
+	}
+	lines[len(lines)-1] += "\n\\ No newline at end of file\n"
+	return lines
+}
+
 func unifiedDiff(path, from, to string) string {
 	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A:        difflib.SplitLines(from),
-		B:        difflib.SplitLines(to),
+		A:        diffLines(from),
+		B:        diffLines(to),
 		FromFile: path,
 		ToFile:   path,
 		Context:  3,
