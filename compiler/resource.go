@@ -207,7 +207,7 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 	all := slices.Clone(attrs)
 	for _, d := range s.resourceDefaults(rt.Name) {
 		if !slices.ContainsFunc(all, func(a attr) bool { return a.name == d.name }) {
-			all = append(all, attr{name: d.name, value: d.value, at: d.at})
+			all = append(all, d)
 		}
 	}
 	var userTags []string
@@ -357,10 +357,10 @@ func (c *compiler) evalResourceDefaults(e *parser.ResourceDefaults, s *scope) (a
 	if err != nil {
 		return nil, err
 	}
-	var defs []defaultAttr
+	var defs []attr
 	for _, a := range attrs {
 		if c.checkParam(rt, catalog.Ref{Type: catalog.CapitalizeType(rt.Name)}, a) {
-			defs = append(defs, defaultAttr(a))
+			defs = append(defs, a)
 		}
 	}
 	s.addDefault(rt.Name, defs)

@@ -22,7 +22,7 @@ type scope struct {
 	matches []any
 	// defaults are the resource defaults set in this scope, by type name
 	// in lower case; they are inherited by nested scopes.
-	defaults map[string][]defaultAttr
+	defaults map[string][]attr
 	// container is the class or defined resource whose body the scope
 	// evaluates (Class[main] at top scope): it contains the resources
 	// declared in it, and relationships with it apply to them.
@@ -35,13 +35,6 @@ type scope struct {
 // variable is an assigned value and where it was assigned, for the
 // reassignment error.
 type variable struct {
-	value any
-	at    hcl.Range
-}
-
-// defaultAttr is one attribute of a resource default statement.
-type defaultAttr struct {
-	name  string
 	value any
 	at    hcl.Range
 }
@@ -125,22 +118,22 @@ func (s *scope) setMatches(groups []string, present []bool) {
 }
 
 // addDefault records a resource default for typ in the local scope.
-func (s *scope) addDefault(typ string, attrs []defaultAttr) {
+func (s *scope) addDefault(typ string, attrs []attr) {
 	l := s.local()
 	if l.defaults == nil {
-		l.defaults = map[string][]defaultAttr{}
+		l.defaults = map[string][]attr{}
 	}
 	l.defaults[typ] = append(l.defaults[typ], attrs...)
 }
 
 // resourceDefaults returns the defaults in effect for typ: inner scopes
 // and later statements win.
-func (s *scope) resourceDefaults(typ string) []defaultAttr {
+func (s *scope) resourceDefaults(typ string) []attr {
 	var chain []*scope
 	for sc := s; sc != nil; sc = sc.parent {
 		chain = append(chain, sc)
 	}
-	var out []defaultAttr
+	var out []attr
 	for i := len(chain) - 1; i >= 0; i-- {
 		out = append(out, chain[i].defaults[typ]...)
 	}
