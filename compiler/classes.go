@@ -163,10 +163,10 @@ func (c *compiler) declareClass(name string, params []attr, resourceLike bool, a
 		}
 		return ref, nil
 	}
-	def, ok := c.defs.classes[name]
-	if !ok {
+	if !c.findClass(name, at) {
 		return ref, errorf(at, "Could not find class ::%s", name)
 	}
+	def := c.defs.classes[name]
 	parent := c.classParent()
 	if def.Parent != "" {
 		pref, err := c.declareClass(def.Parent, nil, false, def.NameRange)

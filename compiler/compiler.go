@@ -40,6 +40,12 @@ type Options struct {
 	Facts map[string]any
 	// Version is the catalog version; by default the Unix time.
 	Version string
+	// ModulePath lists the directories that hold modules: class foo::bar
+	// is loaded from DIR/foo/manifests/bar.pp, class foo from
+	// DIR/foo/manifests/init.pp, when no manifest defines it.
+	ModulePath []string
+	// Settings are the $settings::name variables.
+	Settings map[string]any
 	// Log receives the output of notice, warning and friends. Nil
 	// discards it.
 	Log *log.Logger
@@ -81,6 +87,8 @@ type compiler struct {
 	members map[catalog.Ref][]catalog.Ref
 	// nodeScope is the scope of the node definition while it evaluates.
 	nodeScope *scope
+	// loaded are the module files already read, by path.
+	loaded map[string]bool
 }
 
 func newCompiler(opts Options) *compiler {
@@ -116,6 +124,7 @@ func newCompiler(opts Options) *compiler {
 		},
 		classScopes: map[string]*scope{},
 		members:     map[catalog.Ref][]catalog.Ref{},
+		loaded:      map[string]bool{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}
@@ -136,6 +145,11 @@ func newCompiler(opts Options) *compiler {
 	trusted.Set("extensions", NewHash())
 	c.top.vars["trusted"] = variable{value: trusted}
 	c.top.vars["environment"] = variable{value: opts.Environment}
+	settings := newScope(c.top)
+	for k, v := range opts.Settings {
+		settings.vars[k] = variable{value: FromData(v)}
+	}
+	c.classScopes["settings"] = settings
 	return c
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/gapply/gapply/catalog"
 	"github.com/gapply/gapply/parser"
 	"github.com/gapply/gapply/resources"
@@ -416,9 +418,5 @@ func (c *compiler) typeExists(name string) bool {
 	if _, ok := resources.Lookup(name); ok {
 		return true
 	}
-	if _, ok := c.defs.defines[name]; ok {
-		return true
-	}
-	_, ok := c.defs.classes[name]
-	return ok
+	return c.findDefine(name, hcl.Range{}) || c.findClass(name, hcl.Range{})
 }

@@ -56,10 +56,6 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 			}
 			return res.Ref(), true
 		}
-	} else if def, ok := c.defs.defines[typeName]; ok {
-		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
-			return c.declareDefined(typeName, def, title, body, attrs, s)
-		}
 	} else if typeName == "class" {
 		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
 			ref, err := c.declareClass(title, attrs, true, body.Title.Range())
@@ -68,6 +64,11 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 				return ref, false
 			}
 			return ref, true
+		}
+	} else if c.findDefine(typeName, e.TypeRange) {
+		def := c.defs.defines[typeName]
+		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
+			return c.declareDefined(typeName, def, title, body, attrs, s)
 		}
 	} else {
 		return nil, errorf(e.TypeRange, "Unknown resource type: '%s'", typeName)

@@ -1,0 +1,71 @@
+package compiler
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gapply/gapply/parser"
+)
+
+// autoload looks for the definition of a class or defined type in the
+// module path, as Puppet's autoloader does, and collects the definitions of
+// the file it finds. It reports whether a file was loaded; problems reading
+// or parsing it are diagnostics located at rng.
+func (c *compiler) autoload(name string, rng hcl.Range) bool {
+	name = className(name)
+	segs := strings.Split(name, "::")
+	if len(c.opts.ModulePath) == 0 || segs[0] == "" {
+		return false
+	}
+	rel := filepath.Join(segs[0], "manifests", "init.pp")
+	if len(segs) > 1 {
+		rel = filepath.Join(append([]string{segs[0], "manifests"}, segs[1:]...)...) + ".pp"
+	}
+	for _, dir := range c.opts.ModulePath {
+		path := filepath.Join(dir, rel)
+		if c.loaded[path] {
+			continue
+		}
+		src, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		c.loaded[path] = true
+		if err != nil {
+			c.report(errorf(rng, "could not load %s: %v", path, err), rng)
+			return false
+		}
+		f, diags := parser.ParseFile(path, src)
+		c.diags = append(c.diags, diags...)
+		if f != nil && !diags.HasErrors() {
+			c.collect(f.Body, "")
+		}
+		return true
+	}
+	return false
+}
+
+// findClass returns the definition of a class, autoloading it if needed.
+func (c *compiler) findClass(name string, rng hcl.Range) bool {
+	if _, ok := c.defs.classes[name]; ok {
+		return true
+	}
+	c.autoload(name, rng)
+	_, ok := c.defs.classes[name]
+	return ok
+}
+
+// findDefine is findClass for defined types.
+func (c *compiler) findDefine(name string, rng hcl.Range) bool {
+	if _, ok := c.defs.defines[name]; ok {
+		return true
+	}
+	c.autoload(name, rng)
+	_, ok := c.defs.defines[name]
+	return ok
+}
