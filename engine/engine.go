@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -151,20 +152,31 @@ func (w *walker) walk(ctx context.Context, done func(int)) {
 			ready.ints = append(ready.ints, i)
 		}
 	}
-	finishedCh := make(chan int, par)
+	// free holds the log slots of idle workers: one per possible worker.
+	free := make([]*logSlot, min(par, n))
+	for k := range free {
+		free[k] = newLogSlot(w.opts.Log.GetLevel())
+		defer free[k].close()
+	}
+	type result struct {
+		i    int
+		slot *logSlot
+	}
+	finishedCh := make(chan result, par)
 	finished := make([]bool, n)
-	running, flushed := 0, 0
+	flushed := 0
 	for count := 0; count < n; count++ {
-		for ready.Len() > 0 && running < par {
-			i := popMin(ready)
-			running++
+		for ready.Len() > 0 && len(free) > 0 {
+			i, slot := popMin(ready), free[len(free)-1]
+			free = free[:len(free)-1]
 			go func() {
-				w.run(ctx, i)
-				finishedCh <- i
+				w.run(ctx, i, slot)
+				finishedCh <- result{i, slot}
 			}()
 		}
-		i := <-finishedCh
-		running--
+		r := <-finishedCh
+		i := r.i
+		free = append(free, r.slot)
 		finished[i] = true
 		w.sendEvents(i)
 		for _, e := range w.g.nodes[i].out {
@@ -201,7 +213,7 @@ func (w *walker) sendEvents(i int) {
 }
 
 // run checks, changes and refreshes resource i, recording what happened.
-func (w *walker) run(ctx context.Context, i int) {
+func (w *walker) run(ctx context.Context, i int, slot *logSlot) {
 	nd, s := w.g.nodes[i], &w.st[i]
 	ref := nd.ref
 	s.status = report.ResourceStatus{
@@ -216,9 +228,19 @@ func (w *walker) run(ctx context.Context, i int) {
 		s.status.Skipped = true
 		return
 	}
-	envLog, detach := resourceLogger(&s.rec, w.opts.Log.GetLevel())
-	defer detach()
-	env := &resources.Env{Bucket: w.opts.Bucket, Log: envLog}
+	slot.attach(&s.rec)
+	defer slot.attach(nil)
+	// A bug in one resource type fails that resource, not the run: the
+	// resources that do not depend on it still converge.
+	defer func() {
+		if p := recover(); p != nil {
+			s.rec.log(log.ErrorLevel, "%s: Could not evaluate: panic: %v", ref, p)
+			s.rec.log(log.DebugLevel, "%s", debug.Stack())
+			s.status.Failed, s.status.Changed, s.status.Restarted = true, false, false
+			s.events = 0
+		}
+	}()
+	env := &resources.Env{Bucket: w.opts.Bucket, Log: slot.logger}
 	impl := w.impls[i]
 	noop := w.opts.Noop || isNoop(nd.res)
 

@@ -520,3 +520,21 @@ func TestDOT(t *testing.T) {
 		t.Errorf("DOT (-want +got):\n%s", diff)
 	}
 }
+
+func TestPanicFailsOnlyThatResource(t *testing.T) {
+	c := newCatalog(t).add("buggy", "fail", "panic").file("dep", "x").file("other", "y").before("buggy", "dep")
+	rep, logs := run(t, c, Options{Parallel: 2})
+	assertLines(t, "statuses", statuses(rep), []string{
+		"Enginetest[buggy]:failed", "Enginetest[dep]:skipped", "Enginetest[other]:changed",
+	})
+	if !strings.HasPrefix(logs, "ERRO Enginetest[buggy]: Could not evaluate: panic: bug in a resource type\n") {
+		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+func TestEmptyCatalog(t *testing.T) {
+	rep, logs := run(t, newCatalog(t), Options{Parallel: 4})
+	if rep.Metrics.Total != 0 || rep.Status != report.StatusUnchanged || logs != "" {
+		t.Errorf("empty catalog: %+v, logs %q", rep, logs)
+	}
+}

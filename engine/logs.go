@@ -56,39 +56,58 @@ func (r *record) replay(l *log.Logger) {
 	r.entries = nil
 }
 
-// recordKey is the field by which resourceLoggers' lines find their record.
-const recordKey = "gapply-engine-record"
+// recordKey is the field by which resource loggers' lines find their slot.
+const recordKey = "gapply-engine-slot"
 
 // resourceLogs routes the lines of every resource logger to its record.
 // All resource loggers derive (With, which copies) from one base logger
 // writing JSON to one writer: charmbracelet/log keeps a renderer per
-// distinct writer forever, so a writer per resource would leak.
+// distinct writer forever, so a writer per run or per resource would leak.
 var resourceLogs struct {
-	once    sync.Once
-	base    *log.Logger
-	next    atomic.Uint64
-	records sync.Map // uint64 -> *record
+	once  sync.Once
+	base  *log.Logger
+	next  atomic.Uint64
+	slots sync.Map // uint64 -> *logSlot
 }
 
-// resourceLogger returns a logger for a resource's Env whose lines land in
-// rec, and a function that detaches it once the resource is done.
-func resourceLogger(rec *record, level log.Level) (*log.Logger, func()) {
+// logSlot is the logger of one worker of a walk. Deriving a logger per
+// resource dominated the cost of a walk, so each worker has one, pointed
+// at the record of the resource it runs. A line a resource logs after it
+// returned (from a goroutine it left behind) is dropped if the worker is
+// idle, and may land in the next resource's record otherwise.
+type logSlot struct {
+	id     uint64
+	logger *log.Logger
+	mu     sync.Mutex
+	rec    *record
+}
+
+func newLogSlot(level log.Level) *logSlot {
 	resourceLogs.once.Do(func() {
 		resourceLogs.base = log.NewWithOptions(routeWriter{}, log.Options{
 			Level:     log.DebugLevel,
 			Formatter: log.JSONFormatter,
 		})
 	})
-	id := resourceLogs.next.Add(1)
-	resourceLogs.records.Store(id, rec)
-	l := resourceLogs.base.With(recordKey, id)
-	l.SetLevel(level)
-	return l, func() { resourceLogs.records.Delete(id) }
+	s := &logSlot{id: resourceLogs.next.Add(1)}
+	s.logger = resourceLogs.base.With(recordKey, s.id)
+	s.logger.SetLevel(level)
+	resourceLogs.slots.Store(s.id, s)
+	return s
 }
 
+// attach points the slot's logger at rec; nil detaches it.
+func (s *logSlot) attach(rec *record) {
+	s.mu.Lock()
+	s.rec = rec
+	s.mu.Unlock()
+}
+
+// close unregisters the slot at the end of a walk.
+func (s *logSlot) close() { resourceLogs.slots.Delete(s.id) }
+
 // routeWriter decodes the JSON lines of resource loggers back into entries
-// and adds each to the record its recordKey names. Lines of a detached
-// logger (a resource that logs after it returned) are dropped.
+// and adds each to the record of the slot its recordKey names.
 type routeWriter struct{}
 
 func (routeWriter) Write(p []byte) (int, error) {
@@ -97,8 +116,13 @@ func (routeWriter) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if rec, ok := resourceLogs.records.Load(id); ok {
-			rec.(*record).add(e)
+		if v, ok := resourceLogs.slots.Load(id); ok {
+			s := v.(*logSlot)
+			s.mu.Lock()
+			if s.rec != nil {
+				s.rec.add(e)
+			}
+			s.mu.Unlock()
 		}
 	}
 	return len(p), nil

@@ -21,7 +21,7 @@ import (
 // Enginetest[title] manages the content of the file named by its "path"
 // parameter (none: always in sync) and appends what it does ("check T",
 // "apply T", "refresh T") to the file named by "journal". "fail" makes
-// "check", "apply", "refresh" or "new" fail; "delay" (milliseconds) slows
+// "check", "apply", "refresh" or "new" fail ("panic" panics in the check); "delay" (milliseconds) slows
 // its check so that parallel runs finish out of order; "say" is logged
 // through the Env's logger during the check. Enginetestplain is the same
 // without the ability to refresh.
@@ -85,6 +85,9 @@ func (t *testResource) Check(ctx context.Context, env *resources.Env) ([]resourc
 	}
 	if t.say != "" {
 		env.Log.Info(t.say, "resource", t.title)
+	}
+	if t.fail == "panic" {
+		panic("bug in a resource type")
 	}
 	if t.fail == "check" {
 		return nil, errors.New("cannot read state")
