@@ -227,6 +227,10 @@ func TestCycles(t *testing.T) {
 			if got := err.Error(); !strings.HasPrefix(got, tt.want+"\n") {
 				t.Errorf("error:\n%s\nwant it to start with:\n%s", got, tt.want)
 			}
+			g, gerr := NewGraph(tt.cat.Catalog)
+			if g == nil || !errors.As(gerr, &ce) || !strings.Contains(g.DOT(), "->") {
+				t.Errorf("NewGraph on a cycle: graph %v, err %v; want the graph to draw and the error", g, gerr)
+			}
 			if j := readJournal(t, tt.cat.journal); len(j) != 0 {
 				t.Errorf("resources ran despite the cycle: %v", j)
 			}

@@ -58,7 +58,7 @@ func (e *CycleError) Error() string {
 		}
 		b.WriteString("\n(" + strings.Join(parts, " => ") + ")")
 	}
-	b.WriteString("\nTry `gapply graph` to see the resource graph as Graphviz DOT.")
+	b.WriteString("\nTry `gapply graph` and open its output in Graphviz to see the cycle.")
 	return b.String()
 }
 
@@ -67,6 +67,10 @@ func (e *CycleError) Error() string {
 // hold (naming it, every one of them), and dependency cycles (*CycleError,
 // naming every resource of every cycle). Several edges between the same
 // two resources merge into one that refreshes if any of them does.
+//
+// With a *CycleError, and only then, the graph is returned too, so that
+// `gapply graph` can still draw it for the person hunting the cycle; it
+// cannot be walked, and its Order is incomplete.
 func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 	g := &Graph{name: cat.Name, nodes: make([]*node, len(cat.Resources))}
 	index := make(map[catalog.Ref]int, len(cat.Resources))
@@ -126,7 +130,7 @@ func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 	}
 	g.order = g.walkOrder()
 	if len(g.order) < len(g.nodes) {
-		return nil, &CycleError{Cycles: g.cycles()}
+		return g, &CycleError{Cycles: g.cycles()}
 	}
 	return g, nil
 }
