@@ -31,7 +31,7 @@ func newAttrs(t *Type, r *catalog.Resource) *attrs {
 	// a misspelt one.
 	var unknown []string
 	for name := range r.Parameters {
-		if _, ok := t.Param(name); !ok && !isMetaAttr(name) {
+		if _, ok := t.Param(name); !ok && !isMetaAttr(name) && name != "name" {
 			unknown = append(unknown, name)
 		}
 	}
@@ -72,10 +72,13 @@ func (p *attrs) err() error {
 }
 
 // namevar returns the namevar's value, which defaults to the title.
+// "name" is accepted for every type as another name of the namevar, as in
+// Puppet (file { 'motd': name => '/etc/motd' }).
 func (p *attrs) namevar() string {
-	name := p.t.Namevar()
-	if v := p.value(name); v != nil {
-		return attrString(v)
+	for _, name := range []string{p.t.Namevar(), "name"} {
+		if v := p.value(name); v != nil {
+			return attrString(v)
+		}
 	}
 	return p.r.Title
 }

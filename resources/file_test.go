@@ -213,6 +213,17 @@ func TestFileContentChangeBackupAndDiff(t *testing.T) {
 	}
 }
 
+func TestFileNameAliasAndDiffWithoutNewline(t *testing.T) {
+	env := newTestEnv(t)
+	p := filepath.Join(t.TempDir(), "f")
+	writeFile(t, p, "old", 0o644)
+	changes := mustCheck(t, newRes(t, "file", "motd", map[string]any{"name": p, "content": "new"}), env.Env)
+	want := "--- " + p + "\n+++ " + p + "\n@@ -1 +1 @@\n-old\n\\ No newline at end of file\n+new\n\\ No newline at end of file\n"
+	if len(changes) != 1 || changes[0].Diff != want {
+		t.Errorf("changes %+v, want diff\n%s", changes, want)
+	}
+}
+
 func TestFileBinaryContentHasNoDiff(t *testing.T) {
 	env := newTestEnv(t)
 	p := filepath.Join(t.TempDir(), "bin")
