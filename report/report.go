@@ -4,7 +4,8 @@
 // behind for monitoring (last_run_report.json and a Puppet-shaped
 // last_run_summary.yaml).
 //
-// The engine fills a Report; everything here only reads it, so a report
+// The engine fills a Report's resources and calls Finish to derive its
+// metrics and status; everything else here only reads it, so a report
 // decoded from JSON (say, one posted to a master) answers the same questions
 // as the one the engine built.
 package report
