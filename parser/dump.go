@@ -11,7 +11,8 @@ import (
 // Dump renders a tree as indented text, one node per line with its range
 // (line:col-line:col) and its scalar fields; child nodes follow, indented and
 // labelled with their field name. The output is deterministic, so golden tests
-// and debugging sessions can compare trees as text. Zero-valued fields and the
+// and debugging sessions can compare trees as text. Zero-valued fields (except
+// a literal's Value, so `false` and ” show) and the
 // secondary ranges (NameRange, OpRange, TypeRange) are left out to keep it short.
 func Dump(n Node) string {
 	var b strings.Builder
@@ -58,7 +59,7 @@ func dumpNode(b *strings.Builder, indent, label string, v reflect.Value) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		fv := v.Field(i)
-		if f.Type == spanType || f.Type == rangeType || fv.IsZero() {
+		if f.Type == spanType || f.Type == rangeType || fv.IsZero() && f.Name != "Value" {
 			continue
 		}
 		switch {

@@ -27,6 +27,8 @@ type lexer struct {
 	// pending heredoc body to jump over: when the lexer reaches jumpFrom (the
 	// start of the line after a heredoc header) it continues at jumpTo.
 	jumpFrom, jumpTo int
+
+	posCache hcl.Pos
 }
 
 func newLexer(filename string, src []byte) *lexer {
@@ -52,14 +54,20 @@ func lex(filename string, src []byte) ([]token, hcl.Diagnostics) {
 	}
 }
 
-// pos converts a byte offset into a position; columns count characters.
+// pos converts a byte offset into a position; columns count characters. The
+// last answer is cached so that scanning a very long line stays linear.
 func (l *lexer) pos(off int) hcl.Pos {
 	if off > len(l.src) {
 		off = len(l.src)
 	}
 	line := sort.Search(len(l.lineStarts), func(i int) bool { return l.lineStarts[i] > off }) - 1
-	start := l.lineStarts[line]
-	return hcl.Pos{Line: line + 1, Column: utf8.RuneCount(l.src[start:off]) + 1, Byte: off}
+	start, col := l.lineStarts[line], 1
+	if c := l.posCache; c.Line == line+1 && c.Byte <= off {
+		start, col = c.Byte, c.Column
+	}
+	p := hcl.Pos{Line: line + 1, Column: col + utf8.RuneCount(l.src[start:off]), Byte: off}
+	l.posCache = p
+	return p
 }
 
 func (l *lexer) rng(from, to int) hcl.Range {
@@ -643,6 +651,8 @@ func (l *lexer) scanHeredoc() token {
 		switch {
 		case c == '\\' && esc.any:
 			s.scanEscape(esc, 0)
+			// an escaped newline (L flag) still starts a line whose margin goes
+			atLineStart = l.src[l.off-1] == '\n'
 		case c == '$' && quoted:
 			s.scanDollar()
 		default:

@@ -197,9 +197,8 @@ func (p *parser) parseStatements(end tokKind, out *[]Expr) {
 
 // sync skips to a likely statement start after an error: a `;`, the enclosing
 // block's closing brace, a definition or control keyword, or the first token of
-// a later line, at the current brace depth.
+// a line (a statement rarely starts mid-line), at the current brace depth.
 func (p *parser) sync(end tokKind) {
-	line := p.tok.rng.Start.Line
 	depth := 0
 	for p.tok.kind != tEOF {
 		switch p.tok.kind {
@@ -223,7 +222,7 @@ func (p *parser) sync(end tokKind) {
 				return
 			}
 		case tVariable, tName, tTypeRef, tAt, tAtAt:
-			if depth == 0 && p.tok.rng.Start.Line > line && p.pos > 0 && p.peek(-1).rng.End.Line < p.tok.rng.Start.Line {
+			if depth == 0 && p.pos > 0 && p.toks[p.pos-1].rng.End.Line < p.tok.rng.Start.Line {
 				return
 			}
 		}
@@ -681,7 +680,9 @@ func (p *parser) parsePrimary() Expr {
 		a.Loc = p.rangeFrom(start)
 		return a
 	case tLBrace:
-		return p.parseHash()
+		if p.noBrace == 0 {
+			return p.parseHash()
+		}
 	case tLParen:
 		p.next()
 		saved := p.noBrace
@@ -751,7 +752,7 @@ func (p *parser) parsePrimary() Expr {
 	}
 	p.errorExpected("an expression")
 	switch t.kind {
-	case tRBrace, tRBrack, tRParen, tEOF, tSemi, tComma:
+	case tRBrace, tRBrack, tRParen, tEOF, tSemi, tComma, tLBrace:
 		// leave closers for the enclosing construct
 	default:
 		p.next()
