@@ -77,6 +77,9 @@ type compiler struct {
 	// declared maps each resource to where it was declared, for
 	// duplicate detection and relationship checks.
 	declared map[catalog.Ref]hcl.Range
+	// aliases map the other names of resources (a namevar that differs
+	// from the title, the alias metaparameter) to their references.
+	aliases map[catalog.Ref]catalog.Ref
 	// relations are resolved when every resource is known.
 	relations []relation
 	defs      definitions
@@ -117,6 +120,7 @@ func newCompiler(opts Options) *compiler {
 		},
 		top:      newScope(nil),
 		declared: map[catalog.Ref]hcl.Range{},
+		aliases:  map[catalog.Ref]catalog.Ref{},
 		defs: definitions{
 			classes:   map[string]*parser.ClassDef{},
 			defines:   map[string]*parser.DefineDef{},
@@ -221,4 +225,14 @@ func (c *compiler) evalBlock(body []parser.Expr, s *scope) any {
 // location formats a range as Puppet names places in messages: file:line.
 func location(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// resolve returns the reference a resource is declared under, following
+// aliases, and whether it is declared.
+func (c *compiler) resolve(ref catalog.Ref) (catalog.Ref, bool) {
+	if real, ok := c.aliases[ref]; ok {
+		ref = real
+	}
+	_, ok := c.declared[ref]
+	return ref, ok
 }

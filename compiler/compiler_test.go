@@ -444,3 +444,24 @@ func TestEvalErrorIsDiagnostic(t *testing.T) {
 		t.Fatalf("errorf returned %#v", err)
 	}
 }
+
+// TestAliases checks that a resource can be referenced by its namevar or
+// alias, and that no two resources share one (except execs).
+func TestAliases(t *testing.T) {
+	cat := mustCompile(t, `notify { 'm': name => 'other', alias => 'mm' }
+notify { 'n': require => [Notify['other'], Notify['mm']] }
+exec { 'a': command => '/bin/true' }
+exec { 'b': command => '/bin/true' }
+`)
+	if diff := cmp.Diff([]string{"Notify[m] -> Notify[n]"}, edges(cat)); diff != "" {
+		t.Errorf("edges (-want +got):\n%s", diff)
+	}
+	_, diags, _ := compileSrc(t, "notify { 'm': name => 'x' }\nnotify { 'x': }\nnotify { 'y': alias => 'm' }\n")
+	want := []string{
+		"2:10: Duplicate declaration: Notify[x] is already declared at site.pp:1; cannot redeclare",
+		"3:10: Duplicate declaration: Notify[m] is already declared at site.pp:1; cannot redeclare",
+	}
+	if diff := cmp.Diff(want, diagLines(diags, hcl.DiagError)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}

@@ -398,7 +398,7 @@ func (cl *call) defined(a any) (bool, error) {
 	case TypeRef:
 		return cl.c.typeExists(a.Name) || dataTypes[a.Name], nil
 	case catalog.Ref:
-		_, ok := cl.c.declared[a]
+		_, ok := cl.c.resolve(a)
 		return ok, nil
 	case []any:
 		for _, x := range a {

@@ -190,10 +190,7 @@ func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error
 func (c *compiler) declare(rt *resources.Type, title string, body *parser.ResourceBody, attrs []attr, s *scope) (*catalog.Resource, bool) {
 	ref := catalog.Ref{Type: catalog.CapitalizeType(rt.Name), Title: title}
 	at := body.Title.Range()
-	if prev, dup := c.declared[ref]; dup {
-		d := errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev)).(*evalError)
-		d.diag.Context = rangePtr(body.Range())
-		c.diags = append(c.diags, d.diag)
+	if !c.checkDuplicate(ref, ref, body) {
 		return nil, false
 	}
 	c.declared[ref] = at
@@ -229,11 +226,19 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 			}
 			continue
 		}
+		if a.name == "alias" {
+			for _, n := range flatten(a.value) {
+				c.addAlias(ref, catalog.Ref{Type: ref.Type, Title: ToString(n)}, body)
+			}
+			continue
+		}
 		res.Parameters[a.name] = ToData(a.value)
 	}
 	namevar := rt.Namevar()
-	if _, ok := res.Parameters[namevar]; !ok {
+	if nv, ok := res.Parameters[namevar]; !ok {
 		res.Parameters[namevar] = title
+	} else if s, isStr := nv.(string); isStr && s != title && !nonIsomorphic[rt.Name] {
+		c.addAlias(ref, catalog.Ref{Type: ref.Type, Title: s}, body)
 	}
 	for _, p := range rt.Params {
 		if p.Required && !p.Namevar {
@@ -254,6 +259,37 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 	}
 	c.cat.Resources = append(c.cat.Resources, res)
 	return res, true
+}
+
+// nonIsomorphic are the types whose namevar does not identify what they
+// manage, so two of them may share it (two execs of one command).
+var nonIsomorphic = map[string]bool{"exec": true}
+
+// checkDuplicate reports a declaration of name (the title or another
+// name of ref) when a resource already has that name.
+func (c *compiler) checkDuplicate(ref, name catalog.Ref, body *parser.ResourceBody) bool {
+	prev, dup := c.declared[name]
+	if real, isAlias := c.aliases[name]; isAlias && real != ref {
+		prev, dup = c.declared[real], true
+	}
+	if !dup || (name != ref && c.aliases[name] == ref) {
+		return true
+	}
+	d := errorf(body.Title.Range(), "Duplicate declaration: %s is already declared at %s; cannot redeclare", name, location(prev)).(*evalError)
+	d.diag.Context = rangePtr(body.Range())
+	c.diags = append(c.diags, d.diag)
+	return false
+}
+
+// addAlias gives ref another name by which it can be referenced and
+// which no other resource may have.
+func (c *compiler) addAlias(ref, name catalog.Ref, body *parser.ResourceBody) {
+	if name == ref {
+		return
+	}
+	if c.checkDuplicate(ref, name, body) {
+		c.aliases[name] = ref
+	}
 }
 
 // checkParam reports an attribute the type does not have, suggesting the
@@ -417,10 +453,13 @@ func refList(v any, at hcl.Range) ([]catalog.Ref, error) {
 func (c *compiler) finish() {
 	seen := map[catalog.Edge]bool{}
 	for _, r := range c.relations {
+		src, srcOK := c.resolve(r.source)
+		dst, dstOK := c.resolve(r.target)
 		missing, other, word := r.target, r.source, "from"
-		if _, ok := c.declared[r.source]; !ok {
+		if !srcOK {
 			missing, other, word = r.source, r.target, "on"
-		} else if _, ok := c.declared[r.target]; ok {
+		} else if dstOK {
+			r.source, r.target = src, dst
 			for _, src := range c.expand(r.source, map[catalog.Ref]bool{}) {
 				for _, dst := range c.expand(r.target, map[catalog.Ref]bool{}) {
 					e := catalog.Edge{Source: src, Target: dst, Refresh: r.refresh}
