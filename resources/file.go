@@ -213,8 +213,13 @@ func (f *fileRes) Check(ctx context.Context, env *Env) ([]Change, error) {
 		if cur == "directory" && !f.force {
 			return nil, fmt.Errorf("Could not set '%s' on ensure: %s is a directory; use 'force' to override", want, f.path)
 		}
-		return []Change{{Property: "ensure", From: cur, To: want,
-			Message: fmt.Sprintf("ensure changed '%s' to '%s'", cur, want)}}, nil
+		c := Change{Property: "ensure", From: cur, To: want,
+			Message: fmt.Sprintf("ensure changed '%s' to '%s'", cur, want)}
+		if want == "file" && f.hasContent {
+			// Puppet words replacing a link by content as creating it.
+			c.Message = "defined content as '" + checksum(f.content) + "'"
+		}
+		return []Change{c}, nil
 	}
 
 	// The right kind of object exists: compare its properties.

@@ -361,7 +361,7 @@ func TestFileLink(t *testing.T) {
 	}
 	// ensure => file replaces a link with a file.
 	r = newRes(t, "file", l, map[string]any{"ensure": "file", "content": "now a file\n"})
-	wantLines(t, converge(t, r, env.Env), "ensure: ensure changed 'link' to 'file'")
+	wantLines(t, converge(t, r, env.Env), "ensure: defined content as '"+sha("now a file\n")+"'")
 	if fi, err := os.Lstat(l); err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("not a file: %v %v", fi, err)
 	}
