@@ -465,3 +465,23 @@ exec { 'b': command => '/bin/true' }
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }
+
+func TestInterpolation(t *testing.T) {
+	cat := mustCompile(t, `$s = 'x'
+$h = {'a' => ['first', 'second']}
+$n = 3
+notify { 'a': message => "${s}a $s[0] ${h['a'][-1]} ${h[a][0]} ${$n + 1} ${n == 3} ${s.upcase} \${s} ${upcase($s)}" }
+$t = @("END")
+    Hi ${s}
+    $h
+    | END
+notify { 'b': message => $t }
+notify { 'c': message => @(RAW) }
+  no $interpolation
+  | RAW
+`)
+	want := []string{"xa x[0] second first 4 false X ${s} X", "Hi x\n{a => [first, second]}\n", "no $interpolation\n"}
+	if diff := cmp.Diff(want, messages(cat)); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+}

@@ -191,8 +191,10 @@ func (c *compiler) interpolate(e *parser.InterpString, s *scope) (any, error) {
 	return b.String(), nil
 }
 
-// bareWordAsVariable rewrites the leftmost bare word of an access chain in
-// an interpolation (${h['a'][0]}) to the variable it names.
+// bareWordAsVariable rewrites the leftmost bare word of an access or
+// method chain in an interpolation (${h['a'][0]}, ${s.upcase}) to the
+// variable it names, as Puppet does; in any other expression a bare word
+// stays a string (${n + 1} adds to 'n').
 func bareWordAsVariable(e parser.Expr) parser.Expr {
 	switch x := e.(type) {
 	case *parser.QualifiedName:
@@ -203,6 +205,15 @@ func bareWordAsVariable(e parser.Expr) parser.Expr {
 			cp := *x
 			cp.Target = t
 			return &cp
+		}
+	case *parser.Call:
+		if x.Receiver != nil {
+			r := bareWordAsVariable(x.Receiver)
+			if r != x.Receiver {
+				cp := *x
+				cp.Receiver = r
+				return &cp
+			}
 		}
 	}
 	return e
