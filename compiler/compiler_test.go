@@ -485,3 +485,21 @@ notify { 'c': message => @(RAW) }
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 }
+
+func TestIteration(t *testing.T) {
+	cat := mustCompile(t, `$x = 'outer'
+['a', 'b'].each |$v| { notify { "each ${v} ${x}": } }
+each({'k' => 1}) |$k, $v| { notify { "hash ${k}=${v}": } }
+[10, 20].each |$i, $v| { $local = $i * 2 notify { "index ${i} ${v} ${local}": } }
+$m = [1, 2, 3].map |$v| { $v * 10 }
+$f = {'a' => 1, 'b' => 2}.filter |$k, $v| { $v > 1 }
+$r = [1, 2, 3].reduce |$memo, $v| { $memo + $v }
+$r2 = reduce([1, 2], 100) |$memo, $v| { $memo + $v }
+notify { "m ${m} f ${f} r ${r} ${r2} ${[1, 2, 3, 4].filter |$v| { $v % 2 == 0 }}": }
+`)
+	want := []string{"each a outer", "each b outer", "hash k=1", "index 0 10 0", "index 1 20 2",
+		"m [10, 20, 30] f {b => 2} r 6 103 [2, 4]"}
+	if diff := cmp.Diff(want, messages(cat)); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+}

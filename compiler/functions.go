@@ -98,7 +98,7 @@ func (c *compiler) evalCall(e *parser.Call, s *scope) (any, error) {
 		return nil, err
 	}
 	args = append(args, rest...)
-	if e.Lambda != nil {
+	if e.Lambda != nil && !lambdaFunctions[e.Name] {
 		return nil, errorf(e.Lambda.Range(), "%s() does not take a lambda", e.Name)
 	}
 	return fn(&call{c: c, scope: s, expr: e, name: e.Name}, args)
