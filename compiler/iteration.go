@@ -172,4 +172,3 @@ func init() {
 	functions["filter"] = fnFilter
 	functions["reduce"] = fnReduce
 }
-
