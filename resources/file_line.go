@@ -178,7 +178,7 @@ func (f *fileLineRes) edit(lines []string) ([]string, error) {
 	if f.absent {
 		byMatch := f.matchForAbsence && f.match != nil
 		if _, matched := f.counts(lines); byMatch && matched > 1 && !f.multiple {
-			return nil, fmt.Errorf("More than one line in file '%s' matches pattern '%s'", f.path, f.matchSrc)
+			return nil, fmt.Errorf("more than one line in file '%s' matches pattern '%s'", f.path, f.matchSrc)
 		}
 		for _, l := range lines {
 			if (byMatch && f.matches(l)) || (!byMatch && l == f.line) {
@@ -194,7 +194,7 @@ func (f *fileLineRes) edit(lines []string) ([]string, error) {
 			return lines, nil
 		}
 		if matched > 1 && !f.multiple {
-			return nil, fmt.Errorf("More than one line in file '%s' matches pattern '%s'", f.path, f.matchSrc)
+			return nil, fmt.Errorf("more than one line in file '%s' matches pattern '%s'", f.path, f.matchSrc)
 		}
 		for _, l := range lines {
 			if f.matches(l) {
@@ -212,7 +212,7 @@ func (f *fileLineRes) edit(lines []string) ([]string, error) {
 			}
 		}
 		if afterCount > 1 && !f.multiple {
-			return nil, fmt.Errorf("%d lines match pattern '%s' in file '%s'.  One or no line must match the pattern.", afterCount, f.afterS, f.path)
+			return nil, fmt.Errorf("%d lines match pattern '%s' in file '%s': one or no line must match the pattern", afterCount, f.afterS, f.path)
 		}
 		for _, l := range lines {
 			out = append(out, l)

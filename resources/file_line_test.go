@@ -23,7 +23,7 @@ func TestFileLine(t *testing.T) {
 			"# config\nPort 22\nPermitRootLogin no\n#PermitRootLogin no\n", "ensure: created", ""},
 		{"exact line present wins over match", map[string]any{"line": "Port 22", "match": "Root"}, base, "", ""},
 		{"two matches without multiple", map[string]any{"line": "x", "match": "PermitRootLogin"}, base, "ensure: created",
-			"More than one line in file '%s' matches pattern 'PermitRootLogin'"},
+			"more than one line in file '%s' matches pattern 'PermitRootLogin'"},
 		{"multiple", map[string]any{"line": "x", "match": "PermitRootLogin", "multiple": true},
 			"# config\nPort 22\nx\nx\n", "ensure: created", ""},
 		{"replace false keeps a match", map[string]any{"line": "PermitRootLogin no", "match": "^PermitRootLogin", "replace": false}, base, "", ""},
