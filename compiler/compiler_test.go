@@ -146,6 +146,7 @@ func TestValues(t *testing.T) {
 		{`'web12' ? { /^web(\d+)$/ => "n${1}", default => 'no' }`, "n12"},
 		{`5 ? { String => 's', Integer => 'i' }`, "i"},
 		{`'q' ? { 'a' => 1, default => 'dflt' }`, "dflt"},
+		{`'A' ? { ['a'] => 1, default => 2 }`, "2"},
 		// functions
 		{`join([1, [2, 3], 'x'], '-')`, "1-2-3-x"},
 		{`"${split('a,b,,c,,', ',')} ${split('a1b22c', /\d+/)}"`, "[a, b, , c] [a, b, c]"},
@@ -181,6 +182,10 @@ case $facts['os']['family'] {
 case 'zzz' { 'a': { notify { 'no': } } default: { notify { 'c-dflt': } } }
 case 'B' { 'a', 'b': { notify { 'c-list': } } }
 case 'Abc' { /^a(b)/: { notify { 'regexps are case-sensitive': } } }
+case 'a' { ['a', 'b']: { notify { 'an array matches only an equal array': } } }
+case ['a', 'B'] { ['A', 'b']: { notify { 'c-array': } } }
+$l = ['x', 'y']
+case 'Y' { *$l: { notify { 'c-splat': } } }
 if true { $inner = 'set in if' }
 notify { "after-if ${inner} [$1]": }
 `
@@ -188,7 +193,7 @@ notify { "after-if ${inner} [$1]": }
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	want := []string{"if", "elsif Deb Deb", "unless", "unless-else", "c-regex Deb", "c-dflt", "c-list", "after-if set in if []"}
+	want := []string{"if", "elsif Deb Deb", "unless", "unless-else", "c-regex Deb", "c-dflt", "c-list", "c-array", "c-splat", "after-if set in if []"}
 	if diff := cmp.Diff(want, messages(cat)); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
