@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -117,7 +118,7 @@ func (l *lexer) skipSpace() bool {
 				l.off++
 			}
 		case c == '/' && l.peekByte(1) == '*':
-			end := strings.Index(string(l.src[l.off+2:]), "*/")
+			end := bytes.Index(l.src[l.off+2:], []byte("*/"))
 			if end < 0 {
 				l.errorf(l.off, l.off+2, "unterminated comment")
 				l.off = len(l.src)
@@ -439,7 +440,7 @@ func (s *interpScanner) scanUnicode() {
 	l.off += 2
 	var hex string
 	if l.peekByte(0) == '{' {
-		end := strings.IndexByte(string(l.src[l.off:min(l.off+10, len(l.src))]), '}')
+		end := bytes.IndexByte(l.src[l.off:min(l.off+10, len(l.src))], '}')
 		if end < 0 {
 			l.errorf(start, l.off+1, "malformed unicode escape, expected \\u{hex digits}")
 			return
@@ -551,7 +552,7 @@ var heredocHeader = regexp.MustCompile(`^@\(\s*("?)([^"\s:/)]+)("?)\s*(?::\s*([a
 func (l *lexer) scanHeredoc() token {
 	start := l.off
 	lineEnd := len(l.src)
-	if i := strings.IndexByte(string(l.src[l.off:]), '\n'); i >= 0 {
+	if i := bytes.IndexByte(l.src[l.off:], '\n'); i >= 0 {
 		lineEnd = l.off + i
 	}
 	m := heredocHeader.FindSubmatch(l.src[l.off:lineEnd])
@@ -605,7 +606,7 @@ func (l *lexer) scanHeredoc() token {
 	bodyEnd, after, margin, chomp := -1, -1, 0, false
 	for ls := bodyStart; ls <= len(l.src); {
 		le := len(l.src)
-		if i := strings.IndexByte(string(l.src[ls:]), '\n'); i >= 0 {
+		if i := bytes.IndexByte(l.src[ls:], '\n'); i >= 0 {
 			le = ls + i
 		}
 		if em := endRe.FindSubmatch(l.src[ls:le]); em != nil {

@@ -52,6 +52,7 @@ type parser struct {
 
 	diags   hcl.Diagnostics
 	lastErr int // byte offset of the last error, to report one error per token
+	errs    int // errors seen, including those not reported twice at one token
 	noBrace int // >0 while parsing a condition: `x {` ends the expression
 	depth   int
 }
@@ -128,6 +129,10 @@ func (p *parser) rangeFrom(start hcl.Pos) hcl.Range {
 }
 
 func (p *parser) errorAt(r hcl.Range, format string, args ...any) {
+	p.errs++
+	if p.errs > 100*maxErrors {
+		panic(bailout{}) // a safety net: repeated errors at one token
+	}
 	if r.Start.Byte == p.lastErr {
 		return
 	}
@@ -183,10 +188,10 @@ func (p *parser) parseStatements(end tokKind, out *[]Expr) {
 		if p.got(tSemi) {
 			continue
 		}
-		startPos, errs := p.pos, len(p.diags)
+		startPos, errs := p.pos, p.errs
 		e := p.parseStatement()
 		*out = append(*out, e)
-		if len(p.diags) > errs {
+		if p.errs > errs {
 			p.sync(end)
 		}
 		if p.pos == startPos {
@@ -431,9 +436,9 @@ func (p *parser) list(open, close tokKind, item func()) {
 	p.noBrace = 0
 	defer func() { p.noBrace = saved }()
 	for p.tok.kind != close && p.tok.kind != tEOF {
-		startPos, errs := p.pos, len(p.diags)
+		startPos, errs := p.pos, p.errs
 		item()
-		if len(p.diags) > errs {
+		if p.errs > errs {
 			p.skipTo(close)
 			break
 		}
@@ -863,20 +868,20 @@ func (p *parser) parseResource(start hcl.Pos, form ResourceForm, typ token) Expr
 	p.noBrace = 0
 	for p.tok.kind != tRBrace && p.tok.kind != tEOF {
 		bs := p.tok.rng.Start
-		errs := len(p.diags)
+		errs := p.errs
 		body := &ResourceBody{Title: p.parseExpr()}
 		if p.expect(tColon) {
 			for p.tok.kind != tRBrace && p.tok.kind != tSemi && p.tok.kind != tEOF {
 				op := p.parseAttrOp()
 				body.Ops = append(body.Ops, op)
-				if len(p.diags) > errs || !p.got(tComma) {
+				if p.errs > errs || !p.got(tComma) {
 					break
 				}
 			}
 		}
 		body.Loc = p.rangeFrom(bs)
 		r.Bodies = append(r.Bodies, body)
-		if len(p.diags) > errs {
+		if p.errs > errs {
 			p.skipTo(tRBrace)
 			break
 		}
@@ -1101,7 +1106,7 @@ func (p *parser) parseCase() Expr {
 	}
 	for p.tok.kind != tRBrace && p.tok.kind != tEOF {
 		os := p.tok.rng.Start
-		errs := len(p.diags)
+		errs := p.errs
 		opt := &CaseOption{}
 		for {
 			opt.Values = append(opt.Values, p.parseExpr())
@@ -1114,7 +1119,7 @@ func (p *parser) parseCase() Expr {
 		}
 		opt.Loc = p.rangeFrom(os)
 		c.Options = append(c.Options, opt)
-		if len(p.diags) > errs {
+		if p.errs > errs {
 			p.skipTo(tRBrace)
 			break
 		}
