@@ -211,7 +211,7 @@ func TestHandshakeRefusesRevoked(t *testing.T) {
 		}
 	}()
 	dial := func(cert *tls.Certificate) (string, error) {
-		cfg := &tls.Config{RootCAs: v.Pool(), ServerName: "127.0.0.1"}
+		cfg := &tls.Config{RootCAs: v.Pool(), ServerName: "127.0.0.1", VerifyConnection: v.VerifyServerConnection}
 		if cert != nil {
 			cfg.Certificates = []tls.Certificate{*cert}
 		}
@@ -234,6 +234,18 @@ func TestHandshakeRefusesRevoked(t *testing.T) {
 	revoked := clients["revoked-agent"]
 	if got, err := dial(&revoked); err == nil && got != "" {
 		t.Errorf("revoked client was served %q", got)
+	}
+
+	// An agent refuses a master whose certificate was revoked.
+	if err := c.Revoke("master"); err != nil {
+		t.Fatal(err)
+	}
+	crlPEM, _ := c.CRL()
+	if err := v.SetCRL(crlPEM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dial(&ok); !errors.Is(err, ErrRevoked) {
+		t.Errorf("dialling a revoked master: %v, want ErrRevoked", err)
 	}
 	ln.Close()
 	wg.Wait()
@@ -427,5 +439,61 @@ func TestOpenSSLCrossCheck(t *testing.T) {
 	}
 	if out, err := run("crl", "-in", filepath.Join(c.Dir, "ca_crl.pem"), "-noout", "-crlnumber"); err != nil || !strings.Contains(out, "crlNumber=0x01") {
 		t.Errorf("openssl crl -crlnumber: %v %s", err, out)
+	}
+}
+
+// helperEnv makes the test binary act as a separate CA process (see
+// TestTwoProcessesShareTheDirectory).
+const helperEnv = "GAPPLY_CA_TEST_HELPER_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(helperEnv); dir != "" {
+		c, err := Open(dir, Options{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		for i := range 6 {
+			certPEM, _, err := c.Generate(fmt.Sprintf("proc%d-%d", os.Getpid(), i), nil)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			cert, _ := ParseCertificatePEM(certPEM)
+			fmt.Println(cert.SerialNumber)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestTwoProcessesShareTheDirectory(t *testing.T) {
+	c := newCA(t, Options{})
+	var cmds []*exec.Cmd
+	var outs []*strings.Builder
+	for range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"="+c.Dir)
+		out := &strings.Builder{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	seen := map[string]bool{}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("helper process: %v\n%s", err, outs[i])
+		}
+		for _, s := range strings.Fields(outs[i].String()) {
+			if seen[s] {
+				t.Errorf("serial %s issued by both processes", s)
+			}
+			seen[s] = true
+		}
+	}
+	if len(seen) != 12 {
+		t.Errorf("%d distinct serials, want 12", len(seen))
 	}
 }

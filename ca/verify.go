@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -182,4 +183,15 @@ func (v *Verifier) VerifyPeerCertificate(rawCerts [][]byte, _ [][]*x509.Certific
 		chain = append(chain, c)
 	}
 	return v.Verify(chain, x509.ExtKeyUsageClientAuth, "")
+}
+
+// VerifyServerConnection has the signature of tls.Config.VerifyConnection, for
+// agents: it checks the master's certificate against the CA and the CRL, for the
+// host name the client dialled (cs.ServerName), so a revoked master is refused.
+// Set RootCAs to Pool() as well, so the standard verification also applies:
+//
+//	&tls.Config{RootCAs: v.Pool(), ServerName: host,
+//		VerifyConnection: v.VerifyServerConnection}
+func (v *Verifier) VerifyServerConnection(cs tls.ConnectionState) error {
+	return v.Verify(cs.PeerCertificates, x509.ExtKeyUsageServerAuth, cs.ServerName)
 }
