@@ -21,7 +21,8 @@
 //
 //	ca_crt.pem        the self-signed CA certificate (public)
 //	ca_key.pem        the CA private key, mode 0600
-//	ca_crl.pem        the current CRL, re-signed with a higher CRL number on every revocation
+//	ca_crl.pem        the current CRL, re-signed with a higher CRL number on every
+//	                  revocation (and by RefreshCRL); valid for 5 years
 //	serial            the next serial number, in hexadecimal (as Puppet's serial file)
 //	inventory.txt     one line per certificate ever issued: serial, validity, subject
 //	requests/<name>.pem  pending certificate requests

@@ -118,12 +118,37 @@ func (c *CA) revokeLocked(cert *x509.Certificate) error {
 		SerialNumber:   cert.SerialNumber,
 		RevocationTime: c.opts.now().UTC(),
 	})
-	number := new(big.Int).Add(crl.Number, big.NewInt(1))
+	return c.replaceCRL(crl, entries)
+}
+
+// replaceCRL writes a CRL with entries and the number after old's.
+func (c *CA) replaceCRL(old *x509.RevocationList, entries []x509.RevocationListEntry) error {
+	number := big.NewInt(0)
+	if old.Number != nil {
+		number.Add(old.Number, big.NewInt(1))
+	}
 	pem, err := c.createCRL(entries, number)
 	if err != nil {
 		return err
 	}
 	return writeAtomic(c.path(crlFile), pem, 0o644)
+}
+
+// RefreshCRL re-signs the CRL with the same entries, the next number and a new
+// next-update date (5 years out). Verifiers refuse an expired CRL, so a CA that
+// has revoked nothing for years must refresh it; any revocation refreshes it too.
+func (c *CA) RefreshCRL() error {
+	err := c.withLock(func() error {
+		crl, err := c.currentCRL()
+		if err != nil {
+			return err
+		}
+		return c.replaceCRL(crl, crl.RevokedCertificateEntries)
+	})
+	if err != nil {
+		return fmt.Errorf("ca refresh CRL: %w", err)
+	}
+	return nil
 }
 
 // createCRL signs a CRL with the given entries and number.

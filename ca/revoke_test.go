@@ -89,6 +89,21 @@ func TestRevoke(t *testing.T) {
 		t.Errorf("expired CRL: %v", err)
 	}
 
+	later, _ := Open(c.Dir, Options{Now: after.now})
+	if err := later.RefreshCRL(); err != nil {
+		t.Fatal(err)
+	}
+	if crl := crlOf(t, c); crl.Number.Int64() != 2 || len(crl.RevokedCertificateEntries) != 1 {
+		t.Errorf("refreshed CRL: number %v, %d entries", crl.Number, len(crl.RevokedCertificateEntries))
+	}
+	refreshed, _ := c.CRL()
+	if err := after.SetCRL(refreshed); err != nil {
+		t.Fatal(err)
+	}
+	if err := after.VerifyClient(bad); !errors.Is(err, ErrRevoked) {
+		t.Errorf("refreshed CRL lost the revocation: %v", err)
+	}
+
 	if err := c.Revoke("bad"); !errors.Is(err, ErrAlreadyRevoked) {
 		t.Errorf("second Revoke: %v", err)
 	}
@@ -101,7 +116,7 @@ func TestRevoke(t *testing.T) {
 	if err := c.Revoke("good"); err != nil {
 		t.Fatal(err)
 	}
-	if crl := crlOf(t, c); crl.Number.Int64() != 2 || len(crl.RevokedCertificateEntries) != 2 {
+	if crl := crlOf(t, c); crl.Number.Int64() != 3 || len(crl.RevokedCertificateEntries) != 2 {
 		t.Errorf("second revocation: number %v, %d entries", crl.Number, len(crl.RevokedCertificateEntries))
 	}
 	_, csrPEM, _ := GenerateKeyAndCSR("bad", nil)
