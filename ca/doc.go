@@ -11,9 +11,10 @@
 // generates. Puppet uses RSA 4096; we chose P-256 because a key is made in
 // microseconds instead of seconds, handshakes cost a fraction of the CPU (which is
 // what bounds a master's requests per second under mutual TLS), and Go, OpenSSL,
-// nginx and Ruby's openssl all support it. InitOptions.KeyAlgorithm selects RSA 4096
-// (or RSA 2048) for sites that need RSA. Agents may submit RSA (2048 bits or more)
-// or ECDSA requests whatever the CA's own key is.
+// nginx and Ruby's openssl all support it. InitOptions.CAKeyAlgorithm (the CA key)
+// and Options.KeyAlgorithm (keys made by Generate) select RSA 4096 or RSA 2048 for
+// sites that need RSA. Agents may submit RSA (2048 bits or more), ECDSA or Ed25519
+// requests whatever the CA's own key is.
 //
 // # Directory layout
 //
