@@ -296,7 +296,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 	if noop {
 		logDiffs()
 		for _, c := range changes {
-			msg := fmt.Sprintf("current_value '%s', should be '%s' (noop)", c.From, c.To)
+			msg := fmt.Sprintf("current_value %s, should be %s (noop)", puppetValue(c.From), puppetValue(c.To))
 			s.rec.log(log.InfoLevel, "%s/%s: %s", ref, c.Property, msg)
 			event(c, report.EventNoop, msg)
 		}
@@ -308,7 +308,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		// cannot be pinned on one property: it is logged against the
 		// first, as Puppet stops at its first failing property.
 		for k, c := range changes {
-			msg := fmt.Sprintf("change from '%s' to '%s' failed: %v", c.From, c.To, err)
+			msg := fmt.Sprintf("change from %s to %s failed: %v", puppetValue(c.From), puppetValue(c.To), err)
 			if k == 0 {
 				s.rec.log(log.ErrorLevel, "%s/%s: %s", ref, c.Property, msg)
 			}
@@ -321,7 +321,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 	for _, c := range changes {
 		msg := c.Message
 		if msg == "" {
-			msg = fmt.Sprintf("changed '%s' to '%s'", c.From, c.To)
+			msg = fmt.Sprintf("changed %s to %s", puppetValue(c.From), puppetValue(c.To))
 		}
 		s.rec.log(log.InfoLevel, "%s/%s: %s", ref, c.Property, msg)
 		event(c, report.EventSuccess, msg)
@@ -381,4 +381,14 @@ func isNoop(r *catalog.Resource) bool {
 		return strings.EqualFold(v, "true")
 	}
 	return false
+}
+
+// puppetValue prints a Change value as Puppet does: quoted, unless it is
+// already in Puppet's list form (exec's returns: ['0']), see
+// resources.Change.
+func puppetValue(v string) string {
+	if strings.HasPrefix(v, "['") && strings.HasSuffix(v, "']") {
+		return v
+	}
+	return "'" + v + "'"
 }

@@ -190,9 +190,27 @@ events:
 	}
 }
 
-func TestSaveMissingDir(t *testing.T) {
-	err := sample().Save(filepath.Join(t.TempDir(), "missing"))
-	if err == nil || !strings.Contains(err.Error(), "missing") {
-		t.Errorf("Save into a missing dir: err = %v, want one naming the path", err)
+func TestSaveCreatesPrivateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "var", "state")
+	if err := sample().Save(dir); err != nil {
+		t.Fatalf("Save into a new state dir: %v", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("state dir mode = %v, want 0700", st.Mode().Perm())
+	}
+}
+
+func TestSaveUnwritableDirNamesThePath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := sample().Save(file)
+	if err == nil || !strings.Contains(err.Error(), "not-a-dir") {
+		t.Errorf("Save under a regular file: err = %v, want one naming the path", err)
 	}
 }

@@ -34,6 +34,10 @@ func (r *Report) Save(dir string) error {
 		{ReportFile, append(js, '\n')},
 		{SummaryFile, r.SummaryYAML()},
 	}
+	// The state directory holds reports of what the machine runs: private.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("saving report: %w", err)
+	}
 	for _, f := range files {
 		path := filepath.Join(dir, f.name)
 		if err := writeFile(path, f.data); err != nil {

@@ -264,7 +264,7 @@ func (e *execRes) Check(ctx context.Context, env *Env) ([]Change, error) {
 	if err != nil || !run {
 		return nil, err
 	}
-	return []Change{{Property: "returns", From: "notrun", To: e.returnsString(", "), Message: "executed successfully"}}, nil
+	return []Change{{Property: "returns", From: "notrun", To: "['" + e.returnsString("', '") + "']", Message: "executed successfully"}}, nil
 }
 
 func (e *execRes) returnsString(sep string) string {

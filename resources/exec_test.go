@@ -14,7 +14,7 @@ func TestExecRunsAndReports(t *testing.T) {
 	env := newTestEnv(t)
 	r := newRes(t, "exec", "/bin/true", nil)
 	changes := mustCheck(t, r, env.Env)
-	want := Change{Property: "returns", From: "notrun", To: "0", Message: "executed successfully"}
+	want := Change{Property: "returns", From: "notrun", To: "['0']", Message: "executed successfully"}
 	if len(changes) != 1 || changes[0] != want {
 		t.Fatalf("Check = %+v, want %+v", changes, want)
 	}

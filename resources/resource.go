@@ -60,7 +60,9 @@ type Refresher interface {
 }
 
 // Change is one property that differs. From and To are the current and
-// desired values as Puppet prints them; Message says what applying it did,
+// desired values; the engine prints them quoted ('0644'), except a list,
+// which the resource gives in Puppet's list form (['0']) and which is
+// printed as is; Message says what applying it did,
 // in Puppet's words ("defined content as '{sha256}...'"); when empty the
 // engine prints "changed 'From' to 'To'".
 type Change struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -76,9 +77,14 @@ func (a *applyOptions) run(cmd *cobra.Command, s streams, args []string) error {
 		Log:      logger,
 		ShowDiff: a.showDiff,
 	})
+	if err != nil && rep == nil {
+		// The catalog could not be applied at all (a dependency
+		// cycle, say): nothing was changed.
+		fmt.Fprintf(s.err, "Error: %v\n", err)
+		return exitError{exitFailure}
+	}
 	if err != nil {
 		logger.Error(err.Error())
-		return exitError{exitFailure}
 	}
 	if err := rep.Save(filepath.Join(state, "state")); err != nil {
 		logger.Warn("could not save the run report", "err", err)

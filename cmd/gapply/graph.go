@@ -30,11 +30,14 @@ one node per resource, an edge from each resource to those that follow it
 			if c.diags.HasErrors() {
 				return exitError{exitFailure}
 			}
-			graph, err := engine.Graph(c.catalog)
-			if err != nil {
-				return err
+			// A cyclic graph is still drawn, so the cycle can be seen;
+			// the command then fails with the cycle named.
+			graph, err := engine.NewGraph(c.catalog)
+			if graph != nil {
+				if _, werr := io.WriteString(s.out, graph.DOT()); werr != nil {
+					return werr
+				}
 			}
-			_, err = io.WriteString(s.out, graph.DOT())
 			return err
 		},
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -71,6 +73,8 @@ func compileManifests(args []string, m *manifestOptions, logger *log.Logger) (*c
 		Environment: m.environment,
 		Facts:       nodeFacts,
 		ModulePath:  filepath.SplitList(m.modulepath),
+		Settings:    settings(args),
+		Version:     sourcesDigest(srcs, order),
 		Log:         logger,
 	})
 	out.diags = append(out.diags, diags...)
@@ -78,6 +82,39 @@ func compileManifests(args []string, m *manifestOptions, logger *log.Logger) (*c
 		out.catalog = cat
 	}
 	return out, nil
+}
+
+// settings are the $settings::name variables a manifest sees. Puppet 7
+// says "no_manifest" in $settings::manifest for `puppet apply FILE`; gapply
+// gives the manifest's absolute path and its directory (manifestdir), so a
+// manifest can find the files beside it.
+func settings(args []string) map[string]any {
+	manifest, dir := "no_manifest", ""
+	if len(args) > 0 {
+		if abs, err := filepath.Abs(args[0]); err == nil {
+			manifest = abs
+			dir = abs
+			if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+				dir = filepath.Dir(abs)
+			}
+		}
+	}
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	return map[string]any{"manifest": manifest, "manifestdir": dir}
+}
+
+// sourcesDigest is the catalog version of a local compile: a digest of the
+// manifests' names and contents, so that the same inputs give the same
+// catalog bytes (the agent uses the commit id instead).
+func sourcesDigest(srcs map[string][]byte, order []string) string {
+	h := sha256.New()
+	for _, name := range order {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(srcs[name]))
+		h.Write(srcs[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // readManifests returns the contents of the manifests to compile and

@@ -109,7 +109,7 @@ func newRootCmd(s streams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && apply.code == "" {
+			if len(args) == 0 && apply.manifest.code == "" {
 				return cmd.Help()
 			}
 			return apply.run(cmd, s, args)

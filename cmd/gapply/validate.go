@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gapply/gapply/engine"
 )
 
 func newValidateCmd(s streams, g *globalOptions) *cobra.Command {
@@ -26,6 +28,12 @@ diagnostics otherwise.`,
 			}
 			writeDiagnostics(s.err, c.diags, c.sources)
 			if c.diags.HasErrors() {
+				return exitError{exitFailure}
+			}
+			// The graph is part of validity: a dependency cycle can
+			// never be applied.
+			if _, err := engine.NewGraph(c.catalog); err != nil {
+				fmt.Fprintf(s.err, "Error: %v\n", err)
 				return exitError{exitFailure}
 			}
 			if g.verbose {

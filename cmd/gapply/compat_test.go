@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// TestSameResultAsPuppet applies each manifest of testdata/compat with the
+// real Puppet 7 and with gapply, each into its own fresh root directory
+// (the fact $facts['root']), twice, and checks that both leave the same
+// files behind, exit with the same detailed exit codes, and report the same
+// changes in the same words. Puppet's behaviour is gapply's specification;
+// this test is where the two meet.
+//
+// A case is a txtar archive: manifest.pp, and files under root/ that exist
+// before the first run.
+func TestSameResultAsPuppet(t *testing.T) {
+	puppet, err := exec.LookPath("puppet")
+	if err != nil {
+		t.Skip("needs Puppet 7 to compare with: apt-get install -y puppet")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the manifests manage ownership as Puppet does as root")
+	}
+	cases, _ := filepath.Glob("testdata/compat/*.txtar")
+	if len(cases) == 0 {
+		t.Fatal("no cases in testdata/compat")
+	}
+	for _, path := range cases {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			work := t.TempDir()
+			manifest := filepath.Join(work, "manifest.pp")
+			puppetRoot := filepath.Join(work, "puppet")
+			gapplyRoot := filepath.Join(work, "gapply")
+			for _, root := range []string{puppetRoot, gapplyRoot} {
+				if err := os.MkdirAll(root, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range ar.Files {
+				var dsts []string
+				switch {
+				case f.Name == "manifest.pp":
+					dsts = []string{manifest}
+				case strings.HasPrefix(f.Name, "root/"):
+					rel := strings.TrimPrefix(f.Name, "root/")
+					dsts = []string{filepath.Join(puppetRoot, rel), filepath.Join(gapplyRoot, rel)}
+				default:
+					t.Fatalf("%s: unexpected file %s", path, f.Name)
+				}
+				for _, dst := range dsts {
+					if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(dst, f.Data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for run := 1; run <= 2; run++ {
+				pCode, pOut := applyWithPuppet(t, puppet, work, manifest, puppetRoot)
+				gCode, gOut := applyWithGapply(t, work, manifest, gapplyRoot)
+				if pCode != gCode {
+					t.Errorf("run %d: puppet exited %d, gapply %d\npuppet:\n%s\ngapply:\n%s", run, pCode, gCode, pOut, gOut)
+				}
+				pLines := changeLines(pOut, puppetRoot)
+				gLines := changeLines(gOut, gapplyRoot)
+				if diff := cmp.Diff(pLines, gLines); diff != "" {
+					t.Errorf("run %d: reported changes differ (-puppet +gapply):\n%s", run, diff)
+				}
+				if diff := cmp.Diff(snapshot(t, puppetRoot), snapshot(t, gapplyRoot)); diff != "" {
+					t.Errorf("run %d: resulting files differ (-puppet +gapply):\n%s", run, diff)
+				}
+			}
+		})
+	}
+}
+
+func applyWithPuppet(t *testing.T, puppet, work, manifest, root string) (int, string) {
+	t.Helper()
+	p := filepath.Join(work, "puppet-state")
+	cmd := exec.Command(puppet, "apply", "--detailed-exitcodes", "--color=false",
+		"--vardir", p+"/var", "--confdir", p+"/conf", "--codedir", p+"/code",
+		"--logdest", "console", manifest)
+	cmd.Env = append(os.Environ(), "FACTER_root="+root)
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, string(out)
+}
+
+func applyWithGapply(t *testing.T, work, manifest, root string) (int, string) {
+	t.Helper()
+	t.Setenv("FACTER_root", root)
+	var out bytes.Buffer
+	code := run([]string{"apply", "-v", "--detailed-exitcodes", "--vardir", filepath.Join(work, "gapply-state"), manifest}, nil, &out, &out)
+	return code, out.String()
+}
+
+// changeLines extracts the per-resource lines ("File[ROOT/x]/ensure: created")
+// from either tool's output, with the root replaced by ROOT, sorted: the
+// order of independent resources may legitimately differ.
+var changeLine = regexp.MustCompile(`(?:/Stage\[main\]/Main/)?((?:[A-Z][a-z_]*(?:::[A-Z][a-z_]*)*)\[.*?\](?:/[a-z_]+)?: .*)$`)
+
+func changeLines(out, root string) []string {
+	var lines []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "Facter:") {
+			continue
+		}
+		m := changeLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		l := strings.ReplaceAll(m[1], root, "ROOT")
+		// Checksums of edited content differ only where the roots do.
+		lines = append(lines, l)
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// snapshot describes every file under root: type, mode, owner and content
+// or link target, relative to root.
+func snapshot(t *testing.T, root string) []string {
+	t.Helper()
+	var entries []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		info, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		desc := fmt.Sprintf("%s %v", rel, info.Mode())
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(path)
+			desc += " -> " + strings.ReplaceAll(target, root, "ROOT")
+		case info.Mode().IsRegular():
+			data, _ := os.ReadFile(path)
+			desc += fmt.Sprintf(" %q", strings.ReplaceAll(string(data), root, "ROOT"))
+		}
+		entries = append(entries, desc)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
