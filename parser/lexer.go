@@ -601,20 +601,15 @@ func (l *lexer) scanHeredoc() token {
 		l.errorf(start, l.off, "heredoc has no body: expected text on the next line and an end tag '%s'", tag)
 		return t
 	}
-	// Find the end tag line: [spaces][|][spaces][-][spaces]TAG[spaces].
-	endRe := regexp.MustCompile(`^([ \t]*)(\|[ \t]*)?(-[ \t]*)?` + regexp.QuoteMeta(tag) + `[ \t]*\r?$`)
+	// Find the end tag line.
 	bodyEnd, after, margin, chomp := -1, -1, 0, false
 	for ls := bodyStart; ls <= len(l.src); {
 		le := len(l.src)
 		if i := bytes.IndexByte(l.src[ls:], '\n'); i >= 0 {
 			le = ls + i
 		}
-		if em := endRe.FindSubmatch(l.src[ls:le]); em != nil {
-			bodyEnd, after = ls, min(le+1, len(l.src))
-			if em[2] != nil {
-				margin = len(em[1])
-			}
-			chomp = em[3] != nil
+		if ok, m, c := matchEndTag(l.src[ls:le], tag); ok {
+			bodyEnd, after, margin, chomp = ls, min(le+1, len(l.src)), m, c
 			break
 		}
 		if le == len(l.src) {
@@ -690,4 +685,37 @@ func (l *lexer) scanHeredoc() token {
 		t.parts = s.parts[:1]
 	}
 	return t
+}
+
+// matchEndTag reports whether line is a heredoc end tag line,
+// `[indent][|][ ][-][ ]TAG[ ]`, and returns the margin (the indent, when a `|`
+// marks it) and whether `-` asks to chomp the last newline.
+func matchEndTag(line []byte, tag string) (ok bool, margin int, chomp bool) {
+	i := 0
+	blanks := func() {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+	}
+	blanks()
+	indent := i
+	if i < len(line) && line[i] == '|' {
+		margin = indent
+		i++
+		blanks()
+	}
+	if i < len(line) && line[i] == '-' {
+		chomp = true
+		i++
+		blanks()
+	}
+	if !bytes.HasPrefix(line[i:], []byte(tag)) {
+		return false, 0, false
+	}
+	i += len(tag)
+	blanks()
+	if i < len(line) && line[i] == '\r' {
+		i++
+	}
+	return i == len(line), margin, chomp
 }
