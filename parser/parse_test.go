@@ -2,7 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -232,8 +231,4 @@ func FuzzParse(f *testing.F) {
 			_ = Dump(file)
 		}
 	})
-}
-
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
 }
