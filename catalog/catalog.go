@@ -151,14 +151,20 @@ func Unmarshal(data []byte) (*Catalog, error) {
 	}
 	for _, r := range c.Resources {
 		for k, v := range r.Parameters {
-			r.Parameters[k] = normalizeNumbers(v)
+			r.Parameters[k] = NormalizeNumbers(v)
 		}
 	}
 	return &c, nil
 }
 
-func normalizeNumbers(v any) any {
+// NormalizeNumbers turns the numbers of a value decoded with
+// json.Decoder.UseNumber (and the plain ints of YAML decoders) into the
+// compiler's number types, in place: int64 for whole numbers, float64
+// otherwise.
+func NormalizeNumbers(v any) any {
 	switch v := v.(type) {
+	case int:
+		return int64(v)
 	case json.Number:
 		if i, err := v.Int64(); err == nil {
 			return i
@@ -167,11 +173,11 @@ func normalizeNumbers(v any) any {
 		return f
 	case []any:
 		for i := range v {
-			v[i] = normalizeNumbers(v[i])
+			v[i] = NormalizeNumbers(v[i])
 		}
 	case map[string]any:
 		for k := range v {
-			v[k] = normalizeNumbers(v[k])
+			v[k] = NormalizeNumbers(v[k])
 		}
 	}
 	return v

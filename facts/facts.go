@@ -22,6 +22,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gapply/gapply/catalog"
 	"golang.org/x/sys/unix"
 )
 
@@ -302,7 +304,7 @@ func parseJSON(data []byte) (map[string]any, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
-	return normalize(m).(map[string]any), nil
+	return catalog.NormalizeNumbers(m).(map[string]any), nil
 }
 
 func parseYAML(data []byte) (map[string]any, error) {
@@ -313,7 +315,7 @@ func parseYAML(data []byte) (map[string]any, error) {
 	if m == nil {
 		m = map[string]any{}
 	}
-	return normalize(m).(map[string]any), nil
+	return catalog.NormalizeNumbers(m).(map[string]any), nil
 }
 
 // parseText reads key=value lines; blank lines and # comments are skipped.
@@ -332,28 +334,4 @@ func parseText(data []byte) (map[string]any, error) {
 		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return m, sc.Err()
-}
-
-// normalize gives external facts the same Go types as the compiler's
-// values: int64 and float64 numbers, map[string]any hashes.
-func normalize(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return i
-		}
-		f, _ := v.Float64()
-		return f
-	case int:
-		return int64(v)
-	case []any:
-		for i := range v {
-			v[i] = normalize(v[i])
-		}
-	case map[string]any:
-		for k := range v {
-			v[k] = normalize(v[k])
-		}
-	}
-	return v
 }

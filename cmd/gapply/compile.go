@@ -13,19 +13,11 @@ func newCompileCmd(s streams, g *globalOptions) *cobra.Command {
 the catalog as JSON, in the stable form documented in package catalog.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger, err := g.logger(s.err)
+			cat, err := compileOrFail(args, &m, g, s)
 			if err != nil {
 				return err
 			}
-			c, err := compileManifests(args, &m, logger)
-			if err != nil {
-				return err
-			}
-			writeDiagnostics(s.err, c.diags, c.sources)
-			if c.diags.HasErrors() {
-				return exitError{exitFailure}
-			}
-			data, err := c.catalog.MarshalIndent()
+			data, err := cat.MarshalIndent()
 			if err != nil {
 				return err
 			}

@@ -18,21 +18,13 @@ one node per resource, an edge from each resource to those that follow it
 (dashed where refresh events flow). Render it with: gapply graph site.pp | dot -Tsvg`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger, err := g.logger(s.err)
+			cat, err := compileOrFail(args, &m, g, s)
 			if err != nil {
 				return err
-			}
-			c, err := compileManifests(args, &m, logger)
-			if err != nil {
-				return err
-			}
-			writeDiagnostics(s.err, c.diags, c.sources)
-			if c.diags.HasErrors() {
-				return exitError{exitFailure}
 			}
 			// A cyclic graph is still drawn, so the cycle can be seen;
 			// the command then fails with the cycle named.
-			graph, err := engine.NewGraph(c.catalog)
+			graph, err := engine.NewGraph(cat)
 			if graph != nil {
 				if _, werr := io.WriteString(s.out, graph.DOT()); werr != nil {
 					return werr

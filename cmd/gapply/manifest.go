@@ -84,6 +84,25 @@ func compileManifests(args []string, m *manifestOptions, logger *log.Logger) (*c
 	return out, nil
 }
 
+// compileOrFail compiles for commands that only read the catalog
+// (validate, compile, graph): diagnostics go to stderr, and a manifest that
+// does not compile ends the command with exit status 1.
+func compileOrFail(args []string, m *manifestOptions, g *globalOptions, s streams) (*catalog.Catalog, error) {
+	logger, err := g.logger(s.err)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compileManifests(args, m, logger)
+	if err != nil {
+		return nil, err
+	}
+	writeDiagnostics(s.err, c.diags, c.sources)
+	if c.diags.HasErrors() {
+		return nil, exitError{exitFailure}
+	}
+	return c.catalog, nil
+}
+
 // settings are the $settings::name variables a manifest sees. Puppet 7
 // says "no_manifest" in $settings::manifest for `puppet apply FILE`; gapply
 // gives the manifest's absolute path and its directory (manifestdir), so a

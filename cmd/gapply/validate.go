@@ -18,26 +18,18 @@ without touching the machine. Exit 0 when they are valid, 1 with located
 diagnostics otherwise.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger, err := g.logger(s.err)
+			cat, err := compileOrFail(args, &m, g, s)
 			if err != nil {
 				return err
-			}
-			c, err := compileManifests(args, &m, logger)
-			if err != nil {
-				return err
-			}
-			writeDiagnostics(s.err, c.diags, c.sources)
-			if c.diags.HasErrors() {
-				return exitError{exitFailure}
 			}
 			// The graph is part of validity: a dependency cycle can
 			// never be applied.
-			if _, err := engine.NewGraph(c.catalog); err != nil {
+			if _, err := engine.NewGraph(cat); err != nil {
 				fmt.Fprintf(s.err, "Error: %v\n", err)
 				return exitError{exitFailure}
 			}
 			if g.verbose {
-				fmt.Fprintf(s.out, "%d resources, no errors\n", len(c.catalog.Resources))
+				fmt.Fprintf(s.out, "%d resources, no errors\n", len(cat.Resources))
 			}
 			return nil
 		},
