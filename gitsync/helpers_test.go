@@ -55,9 +55,9 @@ func (u *upstream) commit(files map[string]string, key *openpgp.Entity) string {
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			u.t.Fatal(err)
 		}
-		if _, err := wt.Add(name); err != nil {
-			u.t.Fatal(err)
-		}
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		u.t.Fatal(err)
 	}
 	sig := &object.Signature{Name: "Test", Email: "test@example.com", When: time.Now()}
 	h, err := wt.Commit("change", &git.CommitOptions{Author: sig, SignKey: key, AllowEmptyCommits: true})

@@ -161,7 +161,8 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	res.Tree = filepath.Join(s.treesDir(), res.Commit)
 	if !exists(res.Tree) {
 		w := &treeWriter{modulesDir: filepath.Join(s.Dir, "modules"), auth: &src.Auth}
-		if err := s.writeTree(ctx, w, repo, head, url, res.Tree); err != nil {
+		prev := s.snapshot(repo, res.Previous)
+		if err := s.writeTree(ctx, w, repo, head, url, prev, res.Tree); err != nil {
 			return fail("checkout", fmt.Errorf("%w: %w", ErrCheckout, err))
 		}
 	}
@@ -281,12 +282,15 @@ func verify(repo *git.Repository, head plumbing.Hash, keyring string) error {
 // writeTree writes the commit into a temporary directory next to its final
 // place, flushes it to disk and renames it into place, so a tree directory
 // exists only once complete.
-func (s *Syncer) writeTree(ctx context.Context, w *treeWriter, repo *git.Repository, head plumbing.Hash, url, final string) error {
+func (s *Syncer) writeTree(ctx context.Context, w *treeWriter, repo *git.Repository, head plumbing.Hash, url string, prev *snapshot, final string) error {
 	tmp, err := os.MkdirTemp(s.treesDir(), ".tmp-"+head.String()+"-")
 	if err != nil {
 		return err
 	}
-	if err := w.write(ctx, repo.Storer, head, tmp, url, 0); err != nil {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := w.write(ctx, repo, head, tmp, url, prev, 0); err != nil {
 		os.RemoveAll(tmp) //nolint:errcheck // best effort; the next Sync removes leftovers
 		return err
 	}
@@ -299,6 +303,23 @@ func (s *Syncer) writeTree(ctx context.Context, w *treeWriter, repo *git.Reposit
 		return err
 	}
 	return nil
+}
+
+// snapshot returns the tree of commit (the previous current one) for
+// unchanged files to be linked from, or nil when it is not at hand.
+func (s *Syncer) snapshot(repo *git.Repository, commit string) *snapshot {
+	if commit == "" || !plumbing.IsHash(commit) {
+		return nil
+	}
+	c, err := repo.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		return nil
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil
+	}
+	return &snapshot{tree: t, dir: filepath.Join(s.treesDir(), commit)}
 }
 
 // switchCurrent points Dir/current at trees/<commit>: a new link under a

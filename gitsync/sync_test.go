@@ -316,3 +316,68 @@ func TestRedact(t *testing.T) {
 		t.Fatalf("redact changed an scp-style URL: %s", got)
 	}
 }
+
+// The tree keeps executable bits and symbolic links, and an unchanged file is
+// shared with the previous tree (a hard link) rather than written again.
+func TestTreeModesAndSharing(t *testing.T) {
+	needGit(t)
+	up := newUpstream(t, t.TempDir(), "production")
+	for name, content := range map[string]string{"bin/run.sh": "#!/bin/sh\n", "site.pp": "one\n", "keep.pp": "same\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(up.dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(up.dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(up.dir, "bin/run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("site.pp", filepath.Join(up.dir, "link.pp")); err != nil {
+		t.Fatal(err)
+	}
+	gitRun(t, up.dir, "add", "-A")
+	gitRun(t, up.dir, "commit", "-q", "-m", "modes")
+	s := &Syncer{Dir: t.TempDir()}
+	first := mustSync(t, s, Source{URL: up.dir})
+
+	if info, err := os.Stat(filepath.Join(first.Tree, "bin/run.sh")); err != nil || info.Mode().Perm() != 0o755 {
+		t.Fatalf("run.sh mode: %v %v", info.Mode(), err)
+	}
+	if target, err := os.Readlink(filepath.Join(first.Tree, "link.pp")); err != nil || target != "site.pp" {
+		t.Fatalf("link.pp: %q %v", target, err)
+	}
+
+	up.commit(map[string]string{"site.pp": "two\n"}, nil)
+	second := mustSync(t, s, Source{URL: up.dir})
+	a, err := os.Stat(filepath.Join(first.Tree, "keep.pp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.Stat(filepath.Join(second.Tree, "keep.pp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(a, b) {
+		t.Error("unchanged keep.pp was copied, not shared")
+	}
+	c, _ := os.Stat(filepath.Join(first.Tree, "site.pp"))
+	d, _ := os.Stat(filepath.Join(second.Tree, "site.pp"))
+	if os.SameFile(c, d) {
+		t.Error("changed site.pp shares the old tree's file")
+	}
+	assertCurrent(t, s, second.Commit, "link.pp", "two\n")
+}
+
+func TestUnsafeTreePathsRefused(t *testing.T) {
+	for _, name := range []string{"..", ".", ".git", ".GIT", "a/b", ""} {
+		if safeName(name) {
+			t.Errorf("safeName(%q) = true", name)
+		}
+	}
+	for _, name := range []string{"a", ".gitmodules", "..a", "site.pp"} {
+		if !safeName(name) {
+			t.Errorf("safeName(%q) = false", name)
+		}
+	}
+}

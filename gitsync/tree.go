@@ -10,99 +10,47 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/storage"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // maxSubmoduleDepth bounds submodule recursion, so a repository that lists
 // itself as its own submodule cannot loop forever.
 const maxSubmoduleDepth = 8
 
-// checkoutStorer lets go-git check a commit out of the shared bare repository
-// into a fresh directory without touching that repository: objects and refs
-// are read from it, while HEAD, the index and the config live in memory and
-// are thrown away with the checkout. Embedding the interface (not the
-// filesystem type) also hides the Filesystem method, so go-git never writes a
-// ".git" file into the tree pointing back at the state directory.
-type checkoutStorer struct {
-	storage.Storer
-	memory.IndexStorage
-	memory.ConfigStorage
-	head *plumbing.Reference
-}
-
-var errReadOnly = errors.New("gitsync: checkout storage is read-only")
-
-func (c *checkoutStorer) Reference(n plumbing.ReferenceName) (*plumbing.Reference, error) {
-	if n == plumbing.HEAD {
-		if c.head == nil {
-			return nil, plumbing.ErrReferenceNotFound
-		}
-		return c.head, nil
-	}
-	return c.Storer.Reference(n)
-}
-
-func (c *checkoutStorer) SetReference(r *plumbing.Reference) error {
-	if r.Name() != plumbing.HEAD {
-		return errReadOnly
-	}
-	c.head = r
-	return nil
-}
-
-func (c *checkoutStorer) CheckAndSetReference(r, _ *plumbing.Reference) error {
-	return c.SetReference(r)
-}
-
-func (c *checkoutStorer) RemoveReference(plumbing.ReferenceName) error { return errReadOnly }
-
-func (c *checkoutStorer) Module(string) (storage.Storer, error) { return nil, errReadOnly }
-
-// Resolve the ambiguity between the embedded storer and the memory stores.
-func (c *checkoutStorer) Index() (*index.Index, error)    { return c.IndexStorage.Index() }
-func (c *checkoutStorer) SetIndex(i *index.Index) error   { return c.IndexStorage.SetIndex(i) }
-func (c *checkoutStorer) Config() (*config.Config, error) { return c.ConfigStorage.Config() }
-func (c *checkoutStorer) SetConfig(cfg *config.Config) error {
-	return c.ConfigStorage.SetConfig(cfg)
-}
-
 // treeWriter writes commits out as plain directory trees, fetching and
 // writing submodules recursively. Submodule repositories are cached as bare
 // repositories under modulesDir, keyed by URL, so later syncs fetch only what
 // is new.
+//
+// Files whose content and mode did not change since the previous tree are
+// hard links to that tree's files rather than copies, so a one-file change in
+// a large repository costs a link per file instead of a write per file. Trees
+// are therefore read-only by contract: editing a file in one would edit it in
+// the others that share it.
 type treeWriter struct {
 	modulesDir string
 	auth       *Auth
 }
 
-// write checks commit out of st into dir (which must exist and be empty),
-// then fills in its submodules. url is the URL st was fetched from; relative
-// submodule URLs are resolved against it, as git does.
-func (w *treeWriter) write(ctx context.Context, st storage.Storer, commit plumbing.Hash, dir, url string, depth int) error {
-	cs := &checkoutStorer{Storer: st, head: plumbing.NewHashReference(plumbing.HEAD, commit)}
-	repo, err := git.Open(cs, osfs.New(dir))
-	if err != nil {
-		return err
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return err
-	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: commit, Force: true}); err != nil {
-		return fmt.Errorf("check out %s: %w", commit, err)
-	}
+// snapshot is a commit's tree and the directory it was written to; the
+// previous snapshot is where unchanged files are linked from.
+type snapshot struct {
+	tree *object.Tree
+	dir  string
+}
+
+// write writes commit from repo into dir (which must exist and be empty),
+// then fills in its submodules. url is the URL repo was fetched from:
+// relative submodule URLs are resolved against it, as git does. prev, when
+// not nil, is an already written tree of the same repository.
+func (w *treeWriter) write(ctx context.Context, repo *git.Repository, commit plumbing.Hash, dir, url string, prev *snapshot, depth int) error {
 	c, err := repo.CommitObject(commit)
 	if err != nil {
 		return err
@@ -111,35 +59,173 @@ func (w *treeWriter) write(ctx context.Context, st storage.Storer, commit plumbi
 	if err != nil {
 		return err
 	}
+	var prevTree *object.Tree
+	if prev != nil {
+		prevTree = prev.tree
+	}
+	var links []gitlink
+	if err := writeDir(ctx, tree, prevTree, dir, prevDir(prev), "", &links); err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return nil
+	}
 	mods, err := submodules(tree)
 	if err != nil {
 		return err
 	}
-	if len(mods) > 0 && depth >= maxSubmoduleDepth {
+	if depth >= maxSubmoduleDepth {
 		return fmt.Errorf("submodules nested more than %d deep", maxSubmoduleDepth)
 	}
-	for _, m := range mods {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		entry, err := tree.FindEntry(m.Path)
-		if err != nil || entry.Mode != filemode.Submodule {
-			continue // listed in .gitmodules but not in the tree: git ignores it too
+	for _, l := range links {
+		m := mods[l.path]
+		if m == nil {
+			continue // a gitlink without a .gitmodules entry: git leaves it empty too
 		}
 		subURL, err := resolveURL(url, m.URL)
 		if err != nil {
 			return fmt.Errorf("submodule %q: %w", m.Name, err)
 		}
-		if err := w.writeSubmodule(ctx, subURL, entry.Hash, filepath.Join(dir, filepath.FromSlash(m.Path)), depth); err != nil {
-			return fmt.Errorf("submodule %q (%s) at %s: %w", m.Name, redact(subURL), entry.Hash, err)
+		var subPrev *prevLink
+		if prev != nil {
+			if e, err := prev.tree.FindEntry(l.path); err == nil && e.Mode == filemode.Submodule {
+				subPrev = &prevLink{commit: e.Hash, dir: filepath.Join(prev.dir, filepath.FromSlash(l.path))}
+			}
+		}
+		if err := w.writeSubmodule(ctx, subURL, l.hash, filepath.Join(dir, filepath.FromSlash(l.path)), subPrev, depth); err != nil {
+			return fmt.Errorf("submodule %q (%s) at %s: %w", m.Name, redact(subURL), l.hash, err)
 		}
 	}
 	return nil
 }
 
+func prevDir(p *snapshot) string {
+	if p == nil {
+		return ""
+	}
+	return p.dir
+}
+
+// gitlink is a submodule entry met while writing a tree.
+type gitlink struct {
+	path string // slash-separated, from the tree's root
+	hash plumbing.Hash
+}
+
+// prevLink is the commit a submodule path had in the previous tree.
+type prevLink struct {
+	commit plumbing.Hash
+	dir    string
+}
+
+// writeDir writes tree's entries into dir. prev/prevDir are the same
+// directory in the previous tree (nil/"" when there is none); rel is dir's
+// slash path from the root, for gitlinks and errors.
+func writeDir(ctx context.Context, tree, prev *object.Tree, dir, prevDir, rel string, links *[]gitlink) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	old := map[string]object.TreeEntry{}
+	if prev != nil {
+		for _, e := range prev.Entries {
+			old[e.Name] = e
+		}
+	}
+	for _, e := range tree.Entries {
+		if !safeName(e.Name) {
+			return fmt.Errorf("unsafe path %q in tree", path.Join(rel, e.Name))
+		}
+		p := filepath.Join(dir, e.Name)
+		o, had := old[e.Name]
+		unchanged := had && o.Hash == e.Hash && o.Mode == e.Mode
+		switch e.Mode {
+		case filemode.Dir:
+			if err := os.Mkdir(p, 0o755); err != nil {
+				return err
+			}
+			sub, err := tree.Tree(e.Name)
+			if err != nil {
+				return err
+			}
+			var subPrev *object.Tree
+			if had && o.Mode == filemode.Dir {
+				if subPrev, err = prev.Tree(e.Name); err != nil {
+					return err
+				}
+			}
+			if err := writeDir(ctx, sub, subPrev, p, filepath.Join(prevDir, e.Name), path.Join(rel, e.Name), links); err != nil {
+				return err
+			}
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			if unchanged && os.Link(filepath.Join(prevDir, e.Name), p) == nil {
+				continue
+			}
+			if err := writeBlob(tree, e, p); err != nil {
+				return fmt.Errorf("%s: %w", path.Join(rel, e.Name), err)
+			}
+		case filemode.Symlink:
+			target, err := blobString(tree, e)
+			if err != nil {
+				return err
+			}
+			if err := os.Symlink(target, p); err != nil {
+				return err
+			}
+		case filemode.Submodule:
+			if err := os.Mkdir(p, 0o755); err != nil {
+				return err
+			}
+			*links = append(*links, gitlink{path: path.Join(rel, e.Name), hash: e.Hash})
+		default:
+			return fmt.Errorf("%s: unsupported mode %v", path.Join(rel, e.Name), e.Mode)
+		}
+	}
+	return nil
+}
+
+// safeName refuses tree entry names git itself refuses to check out: they
+// could escape the tree or plant a repository inside it.
+func safeName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00") &&
+		!strings.EqualFold(name, ".git")
+}
+
+func writeBlob(tree *object.Tree, e object.TreeEntry, p string) error {
+	f, err := tree.TreeEntryFile(&e)
+	if err != nil {
+		return err
+	}
+	r, err := f.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	perm := os.FileMode(0o644)
+	if e.Mode == filemode.Executable {
+		perm = 0o755
+	}
+	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, r); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func blobString(tree *object.Tree, e object.TreeEntry) (string, error) {
+	f, err := tree.TreeEntryFile(&e)
+	if err != nil {
+		return "", err
+	}
+	return f.Contents()
+}
+
 // writeSubmodule makes sure commit is in the submodule's cache repository and
 // writes it into dir.
-func (w *treeWriter) writeSubmodule(ctx context.Context, url string, commit plumbing.Hash, dir string, depth int) error {
+func (w *treeWriter) writeSubmodule(ctx context.Context, url string, commit plumbing.Hash, dir string, prev *prevLink, depth int) error {
 	sum := sha256.Sum256([]byte(url))
 	repo, err := openBare(filepath.Join(w.modulesDir, hex.EncodeToString(sum[:12])+".git"))
 	if err != nil {
@@ -171,16 +257,21 @@ func (w *treeWriter) writeSubmodule(ctx context.Context, url string, commit plum
 			return fmt.Errorf("commit not found on the submodule's server")
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	var snap *snapshot
+	if prev != nil {
+		if c, err := repo.CommitObject(prev.commit); err == nil {
+			if t, err := c.Tree(); err == nil {
+				snap = &snapshot{tree: t, dir: prev.dir}
+			}
+		}
 	}
-	return w.write(ctx, repo.Storer, commit, dir, url, depth+1)
+	return w.write(ctx, repo, commit, dir, url, snap, depth+1)
 }
 
-// submodules reads .gitmodules from tree, in a stable order. A malformed
+// submodules reads .gitmodules from tree, by path. A malformed
 // entry (a path escaping the tree, a bad name) fails the checkout rather than
 // being skipped, since the tree would be incomplete.
-func submodules(tree *object.Tree) ([]*config.Submodule, error) {
+func submodules(tree *object.Tree) (map[string]*config.Submodule, error) {
 	f, err := tree.File(".gitmodules")
 	if errors.Is(err, object.ErrFileNotFound) {
 		return nil, nil
@@ -201,7 +292,7 @@ func submodules(tree *object.Tree) ([]*config.Submodule, error) {
 	if err := mods.Unmarshal(raw); err != nil {
 		return nil, fmt.Errorf(".gitmodules: %w", err)
 	}
-	list := make([]*config.Submodule, 0, len(mods.Submodules))
+	byPath := make(map[string]*config.Submodule, len(mods.Submodules))
 	for _, m := range mods.Submodules {
 		if err := m.Validate(); err != nil {
 			return nil, fmt.Errorf(".gitmodules: submodule %q: %w", m.Name, err)
@@ -209,10 +300,9 @@ func submodules(tree *object.Tree) ([]*config.Submodule, error) {
 		if !filepath.IsLocal(filepath.FromSlash(m.Path)) {
 			return nil, fmt.Errorf(".gitmodules: submodule %q: path %q leaves the tree", m.Name, m.Path)
 		}
-		list = append(list, m)
+		byPath[path.Clean(m.Path)] = m
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })
-	return list, nil
+	return byPath, nil
 }
 
 // resolveURL resolves a submodule URL: "./x" and "../x" are relative to the
