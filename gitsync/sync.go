@@ -15,6 +15,13 @@
 //	Dir/current            -> trees/<commit>
 //	Dir/.lock              flock held during Sync
 //
+// Trees are written straight from the git objects (no index, no .git entry
+// inside, so a tree is just the files), and a file unchanged since the
+// previous tree is a hard link to it, which keeps a one-file change in a big
+// repository cheap. Trees are read-only by contract: whoever uses them must
+// not edit them in place. Dir is created 0700, since manifests and their data
+// often hold secrets.
+//
 // Failure never moves current: when the fetch fails on every URL, the branch
 // is missing, the head commit fails verification or cannot be written out,
 // Sync returns a *SyncError and the node keeps running its last good commit.
