@@ -139,6 +139,10 @@ func (r *Report) ExitCode(detailed bool) int {
 // Summary is the line printed at the end of a run, e.g.
 // "Applied catalog in 0.05 seconds: 3 resources, 1 changed, 0 failed, 0 skipped".
 func (r *Report) Summary() string {
-	return fmt.Sprintf("Applied catalog in %.2f seconds: %d resources, %d changed, %d failed, %d skipped",
-		r.Metrics.Duration.Seconds(), r.Metrics.Total, r.Metrics.Changed, r.Metrics.Failed, r.Metrics.Skipped)
+	resources := "resources"
+	if r.Metrics.Total == 1 {
+		resources = "resource"
+	}
+	return fmt.Sprintf("Applied catalog in %.2f seconds: %d %s, %d changed, %d failed, %d skipped",
+		r.Metrics.Duration.Seconds(), r.Metrics.Total, resources, r.Metrics.Changed, r.Metrics.Failed, r.Metrics.Skipped)
 }

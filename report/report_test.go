@@ -49,6 +49,10 @@ func TestFinish(t *testing.T) {
 	if got, want := r.Summary(), "Applied catalog in 0.05 seconds: 5 resources, 1 changed, 1 failed, 1 skipped"; got != want {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
+	one := &Report{Metrics: Metrics{Total: 1, Changed: 1, Duration: 10 * time.Millisecond}}
+	if got, want := one.Summary(), "Applied catalog in 0.01 seconds: 1 resource, 1 changed, 0 failed, 0 skipped"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
 }
 
 func TestExitCode(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +30,7 @@ diagnostics otherwise.`,
 				return exitError{exitFailure}
 			}
 			if g.verbose {
-				fmt.Fprintf(s.out, "%d resources, no errors\n", len(cat.Resources))
+				fmt.Fprintf(s.out, "%s: valid\n", strings.Join(args, " "))
 			}
 			return nil
 		},
