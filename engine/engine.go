@@ -53,6 +53,8 @@ type Options struct {
 	Log *log.Logger
 	// ShowDiff logs the unified diff of content changes.
 	ShowDiff bool
+	// ModulePath is passed to resources (resources.Env.ModulePath).
+	ModulePath []string
 }
 
 // Apply converges the machine to cat. An error before the walk (a resource
@@ -75,7 +77,7 @@ func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Rep
 		opts.Log = discard()
 	}
 	start := time.Now()
-	w := &walker{g: g, opts: opts, impls: impls, st: make([]state, len(g.nodes))}
+	w := &walker{g: g, cat: cat, opts: opts, impls: impls, st: make([]state, len(g.nodes))}
 	rep := &report.Report{
 		Host:                 cat.Name,
 		ConfigurationVersion: cat.Version,
@@ -132,6 +134,7 @@ type state struct {
 
 type walker struct {
 	g     *Graph
+	cat   *catalog.Catalog
 	opts  Options
 	impls []resources.Resource
 	st    []state
@@ -240,7 +243,7 @@ func (w *walker) run(ctx context.Context, i int, slot *logSlot) {
 			s.events = 0
 		}
 	}()
-	env := &resources.Env{Bucket: w.opts.Bucket, Log: slot.logger}
+	env := &resources.Env{Bucket: w.opts.Bucket, Log: slot.logger, ModulePath: w.opts.ModulePath, Catalog: w.cat}
 	impl := w.impls[i]
 	noop := w.opts.Noop || isNoop(nd.res)
 
@@ -284,7 +287,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 	logDiffs := func() {
 		for _, c := range changes {
 			if w.opts.ShowDiff && c.Diff != "" {
-				s.rec.log(log.InfoLevel, "%s/%s:\n%s", ref, c.Property, strings.TrimSuffix(c.Diff, "\n"))
+				s.rec.log(log.InfoLevel, "%s/%s:\n%s", changeRef(ref, c), c.Property, strings.TrimSuffix(c.Diff, "\n"))
 			}
 		}
 	}
@@ -297,7 +300,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		logDiffs()
 		for _, c := range changes {
 			msg := fmt.Sprintf("current_value %s, should be %s (noop)", puppetValue(c.From), puppetValue(c.To))
-			s.rec.log(log.InfoLevel, "%s/%s: %s", ref, c.Property, msg)
+			s.rec.log(log.InfoLevel, "%s/%s: %s", changeRef(ref, c), c.Property, msg)
 			event(c, report.EventNoop, msg)
 		}
 		s.events, s.noopEvents = len(changes), true
@@ -310,7 +313,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		for k, c := range changes {
 			msg := fmt.Sprintf("change from %s to %s failed: %v", puppetValue(c.From), puppetValue(c.To), err)
 			if k == 0 {
-				s.rec.log(log.ErrorLevel, "%s/%s: %s", ref, c.Property, msg)
+				s.rec.log(log.ErrorLevel, "%s/%s: %s", changeRef(ref, c), c.Property, msg)
 			}
 			event(c, report.EventFailure, msg)
 		}
@@ -323,7 +326,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		if msg == "" {
 			msg = fmt.Sprintf("changed %s to %s", puppetValue(c.From), puppetValue(c.To))
 		}
-		s.rec.log(log.InfoLevel, "%s/%s: %s", ref, c.Property, msg)
+		s.rec.log(log.InfoLevel, "%s/%s: %s", changeRef(ref, c), c.Property, msg)
 		event(c, report.EventSuccess, msg)
 	}
 	s.status.Changed = true
@@ -362,6 +365,15 @@ func (w *walker) refresh(ctx context.Context, i int, env *resources.Env, impl re
 	s.rec.log(log.InfoLevel, "%s: Triggered 'refresh' from %s", ref, plural(total, "event"))
 	s.status.Restarted = true
 	s.events++
+}
+
+// changeRef names the resource a change is printed against: the resource
+// itself, or the one generated from it that the change belongs to.
+func changeRef(ref catalog.Ref, c resources.Change) string {
+	if c.Resource != "" {
+		return c.Resource
+	}
+	return ref.String()
 }
 
 func plural(n int, word string) string {

@@ -61,11 +61,16 @@ func newResErr(typ, title string, params map[string]any) (Resource, error) {
 	return ty.New(&catalog.Resource{Type: catalog.CapitalizeType(typ), Title: title, Parameters: params})
 }
 
-// changeLines formats changes as Puppet prints them: "property: message".
+// changeLines formats changes as Puppet prints them: "property: message",
+// or "File[/x/child]/property: message" for a generated resource.
 func changeLines(changes []Change) []string {
 	var out []string
 	for _, c := range changes {
-		out = append(out, c.Property+": "+c.Message)
+		line := c.Property + ": " + c.Message
+		if c.Resource != "" {
+			line = c.Resource + "/" + line
+		}
+		out = append(out, line)
 	}
 	return out
 }

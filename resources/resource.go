@@ -71,6 +71,12 @@ type Change struct {
 	Message  string
 	// Diff is a unified diff of text content, shown with --show-diff.
 	Diff string
+	// Resource, when set, names the resource the change belongs to when
+	// that is not the managed resource itself but one generated from it,
+	// as Puppet generates the children of a recursive file: the engine
+	// prints "File[/dst/sub/x]/ensure: ..." for it. Empty means the
+	// managed resource.
+	Resource string
 }
 
 // Env is what resources may use from the run around them.
@@ -81,6 +87,14 @@ type Env struct {
 	// Log receives output that a resource reports, such as an exec's
 	// output with logoutput. Never nil when set up by the engine.
 	Log *log.Logger
+	// ModulePath lists the module directories of the run (--modulepath),
+	// where a file source puppet:///modules/foo/x is foo/files/x.
+	ModulePath []string
+	// Catalog is the catalog being applied, read-only, for the few types
+	// whose behaviour depends on other resources: a recursive file leaves
+	// alone (never purges) the children the catalog manages itself.
+	// Nil outside a run.
+	Catalog *catalog.Catalog
 }
 
 // Bucket stores file contents by checksum before they are overwritten.

@@ -71,11 +71,12 @@ func (a *applyOptions) run(cmd *cobra.Command, s streams, args []string) error {
 	defer stop()
 	state := a.global.stateDir()
 	rep, err := engine.Apply(ctx, c.catalog, engine.Options{
-		Noop:     a.noop,
-		Parallel: a.parallel,
-		Bucket:   filebucket.New(filepath.Join(state, "clientbucket")),
-		Log:      logger,
-		ShowDiff: a.showDiff,
+		Noop:       a.noop,
+		Parallel:   a.parallel,
+		Bucket:     filebucket.New(filepath.Join(state, "clientbucket")),
+		Log:        logger,
+		ShowDiff:   a.showDiff,
+		ModulePath: filepath.SplitList(a.manifest.modulepath),
 	})
 	if err != nil && rep == nil {
 		// The catalog could not be applied at all (a dependency
