@@ -24,6 +24,9 @@ var (
 	// ErrCheckout means the commit was fetched but could not be written out
 	// as a tree (a submodule that cannot be fetched, a full disk, ...).
 	ErrCheckout = errors.New("checkout failed")
+	// ErrRejected means Syncer.Accept refused the commit (say, its
+	// manifest does not compile).
+	ErrRejected = errors.New("commit rejected")
 	// ErrNoCurrent means no commit was ever applied in the state directory.
 	ErrNoCurrent = errors.New("no current tree")
 	// ErrLocked means another process holds the state directory's lock and
@@ -35,7 +38,7 @@ var (
 // that do not apply are empty (Commit is empty when the fetch itself failed).
 // Whatever the error, the current tree has not moved.
 type SyncError struct {
-	Op     string // "validate", "lock", "fetch", "verify", "checkout", "switch"
+	Op     string // "validate", "lock", "fetch", "verify", "checkout", "accept", "switch"
 	URL    string // the URL (credentials removed) the step was talking to
 	Branch string
 	Commit string

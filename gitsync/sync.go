@@ -57,6 +57,13 @@ type Syncer struct {
 	// Keep is how many trees to keep, the current one included; DefaultKeep
 	// when zero. The current tree is never removed.
 	Keep int
+	// Accept, when not nil, is asked before a new commit becomes current,
+	// with the commit and its complete tree. An error refuses the commit:
+	// current does not move, and Sync returns a SyncError (Op "accept")
+	// wrapping ErrRejected and the error. The agent compiles the manifest
+	// here, so a commit that does not compile is never current. Accept is
+	// not called when the branch head is already current.
+	Accept func(commit, tree string) error
 }
 
 // Result describes a successful Sync.
@@ -171,6 +178,13 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		prev := s.snapshot(repo, res.Previous)
 		if err := s.writeTree(ctx, w, repo, head, url, prev, res.Tree); err != nil {
 			return fail("checkout", fmt.Errorf("%w: %w", ErrCheckout, err))
+		}
+	}
+	if s.Accept != nil && res.Commit != res.Previous {
+		if err := s.Accept(res.Commit, res.Tree); err != nil {
+			// Refused trees must not pile up while a branch stays broken.
+			s.prune(res.Previous) //nolint:errcheck // the rejection is the error to report
+			return fail("accept", fmt.Errorf("%w: %w", ErrRejected, err))
 		}
 	}
 	// The tree's mtime records when it last became current; pruning keeps

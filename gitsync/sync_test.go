@@ -3,6 +3,7 @@ package gitsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -379,5 +380,46 @@ func TestUnsafeTreePathsRefused(t *testing.T) {
 		if !safeName(name) {
 			t.Errorf("safeName(%q) = false", name)
 		}
+	}
+}
+
+func TestAcceptRefusesCommit(t *testing.T) {
+	up := newUpstream(t, t.TempDir(), "production")
+	good := up.commit(map[string]string{"site.pp": "good\n"}, nil)
+	var asked []string
+	s := &Syncer{Dir: t.TempDir(), Keep: 2, Accept: func(commit, tree string) error {
+		asked = append(asked, commit)
+		data, err := os.ReadFile(filepath.Join(tree, "site.pp"))
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(data), "broken") {
+			return errors.New("site.pp does not compile")
+		}
+		return nil
+	}}
+	mustSync(t, s, Source{URL: up.dir})
+	mustSync(t, s, Source{URL: up.dir}) // already current: not asked again
+	var bad []string
+	for i := 0; i < 3; i++ {
+		bad = append(bad, up.commit(map[string]string{"site.pp": fmt.Sprintf("broken %d\n", i)}, nil))
+		se := syncErr(t, s, Source{URL: up.dir}, ErrRejected)
+		if se.Op != "accept" || se.Commit != bad[i] || !strings.Contains(se.Error(), "does not compile") {
+			t.Fatalf("rejection: %+v", se)
+		}
+		// However many bad commits follow, the good tree stays current
+		// and is never pruned.
+		assertCurrent(t, s, good, "site.pp", "good\n")
+	}
+	// Refused trees are pruned like the others.
+	if entries, _ := os.ReadDir(filepath.Join(s.Dir, "trees")); len(entries) > 2 {
+		t.Errorf("%d trees kept with Keep 2: %v", len(entries), entries)
+	}
+	if want := append([]string{good}, bad...); !slices.Equal(asked, want) {
+		t.Errorf("Accept asked for %v, want %v", asked, want)
+	}
+	fixed := up.commit(map[string]string{"site.pp": "fixed\n"}, nil)
+	if res := mustSync(t, s, Source{URL: up.dir}); res.Previous != good || res.Commit != fixed {
+		t.Errorf("sync after the fix: %+v", res)
 	}
 }
