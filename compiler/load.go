@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/gapply/gapply/catalog"
-	"github.com/gapply/gapply/parser"
 )
 
 // Sources are the manifests of one compile: their contents by file name
@@ -27,8 +26,8 @@ type Sources struct {
 const CodeName = "<code>"
 
 // ReadSources reads the manifests that paths name: a file, or a directory
-// of them, every .pp file below it in alphabetical order of their paths,
-// as Puppet reads a manifest directory (hidden files and directories are
+// of them, every .pp and .hcl file below it in alphabetical order of their
+// paths, as Puppet reads a manifest directory (hidden files and directories are
 // skipped). Code, when not empty, is compiled instead of any path.
 func ReadSources(paths []string, code string) (*Sources, error) {
 	srcs := &Sources{Files: map[string][]byte{}}
@@ -76,7 +75,7 @@ func (s *Sources) add(name string, data []byte) {
 }
 
 // manifestExtensions are the files a manifest directory contributes.
-var manifestExtensions = []string{".pp"}
+var manifestExtensions = []string{".pp", ".hcl"}
 
 func manifestsIn(dir string) ([]string, error) {
 	var paths []string
@@ -146,18 +145,16 @@ func ManifestSettings(path string) map[string]any {
 // reported at once.
 func CompileSources(srcs *Sources, opts Options) (*catalog.Catalog, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	var files []*parser.File
+	var files []Manifest
 	for _, name := range srcs.Order {
-		f, d := parser.ParseFile(name, srcs.Files[name])
+		f, d := ParseManifest(name, srcs.Files[name])
 		diags = append(diags, d...)
-		if f != nil {
-			files = append(files, f)
-		}
+		files = append(files, f)
 	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	cat, d := Compile(files, opts)
+	cat, d := CompileManifests(files, opts)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
