@@ -20,6 +20,10 @@ type definitions struct {
 	classes map[string]*parser.ClassDef
 	defines map[string]*parser.DefineDef
 	nodes   []*parser.NodeDef
+	// aliases are the type aliases (type Port = Integer[1, 65535]) and
+	// functions the functions written in Puppet, by name.
+	aliases   map[string]*parser.TypeAlias
+	functions map[string]*parser.FunctionDef
 	// collected marks the definition nodes that were collected, so that
 	// evaluating them is a no-op and a definition in a wrong place (inside
 	// an if) is an error.
@@ -82,6 +86,12 @@ func (c *compiler) collect(body []parser.Expr, prefix string) {
 				continue
 			}
 			c.defs.defines[name] = d
+		case *parser.TypeAlias:
+			c.defs.collected[d] = true
+			c.defs.aliases[strings.ToLower(d.Name)] = d
+		case *parser.FunctionDef:
+			c.defs.collected[d] = true
+			c.defs.functions[className(d.Name)] = d
 		case *parser.NodeDef:
 			if prefix == "" {
 				c.defs.collected[d] = true
@@ -245,9 +255,11 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 			errs = append(errs, errorf(at, "%s: expects a value for parameter '%s'", ref, p.Name))
 			continue
 		}
-		if typed && !isInstance(v, typ) {
-			errs = append(errs, errorf(at, "%s: parameter '%s' expects %s value, got %s", ref, p.Name, typeArticle(typ), typeName(v)))
-			continue
+		if typed {
+			if ms := checkType(v, typ); ms != nil {
+				errs = append(errs, errorf(at, "%s:%s", ref, describeMismatches("parameter '"+p.Name+"'", ms)))
+				continue
+			}
 		}
 		sc.vars[p.Name] = variable{value: v, at: p.NameRange}
 	}

@@ -92,6 +92,10 @@ type compiler struct {
 	nodeScope *scope
 	// loaded are the module files already read, by path.
 	loaded map[string]bool
+	// aliasValues are the evaluated type aliases by lower-case name;
+	// aliasBusy those being evaluated, to refuse a circular alias.
+	aliasValues map[string]any
+	aliasBusy   map[string]bool
 }
 
 func newCompiler(opts Options) *compiler {
@@ -125,10 +129,14 @@ func newCompiler(opts Options) *compiler {
 			classes:   map[string]*parser.ClassDef{},
 			defines:   map[string]*parser.DefineDef{},
 			collected: map[parser.Expr]bool{},
+			aliases:   map[string]*parser.TypeAlias{},
+			functions: map[string]*parser.FunctionDef{},
 		},
 		classScopes: map[string]*scope{},
 		members:     map[catalog.Ref][]catalog.Ref{},
 		loaded:      map[string]bool{},
+		aliasValues: map[string]any{},
+		aliasBusy:   map[string]bool{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}

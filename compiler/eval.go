@@ -41,7 +41,7 @@ func (c *compiler) eval(e parser.Expr, s *scope) (any, error) {
 	case *parser.QualifiedName:
 		return e.Name, nil
 	case *parser.TypeReference:
-		return TypeRef{Name: e.Name}, nil
+		return c.typeReference(e)
 	case *parser.Access:
 		return c.evalAccess(e, s)
 	case *parser.Array:
@@ -95,7 +95,7 @@ func (c *compiler) eval(e parser.Expr, s *scope) (any, error) {
 		return c.evalResourceDecl(e, s)
 	case *parser.ResourceDefaults:
 		return c.evalResourceDefaults(e, s)
-	case *parser.ClassDef, *parser.DefineDef, *parser.NodeDef:
+	case *parser.ClassDef, *parser.DefineDef, *parser.NodeDef, *parser.TypeAlias, *parser.FunctionDef:
 		return c.evalDefinition(e)
 	case *parser.Bad:
 		return nil, errorf(e.Range(), "cannot evaluate source that did not parse")
@@ -843,147 +843,4 @@ func (c *compiler) typeAccess(e *parser.Access, t TypeRef, keys []any) (any, err
 		refs = []any{}
 	}
 	return refs, nil
-}
-
-// isInstance reports whether v is an instance of the data type t. The
-// common parameterised forms are understood (Optional, Variant, Enum,
-// Pattern, Integer and String ranges, Array and Hash element types); other
-// parameters are not checked.
-func isInstance(v any, t TypeRef) bool {
-	p := t.Params
-	switch t.Name {
-	case "Any", "Data", "RichData":
-		return true
-	case "Undef":
-		return v == nil
-	case "NotUndef":
-		return v != nil && (len(p) == 0 || instanceOfParam(v, p[0]))
-	case "Optional":
-		return v == nil || len(p) == 0 || instanceOfParam(v, p[0])
-	case "Variant":
-		for _, x := range p {
-			if instanceOfParam(v, x) {
-				return true
-			}
-		}
-		return false
-	case "Enum":
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
-		for _, x := range flatten(p) {
-			if x == s {
-				return true
-			}
-		}
-		return len(p) == 0
-	case "Pattern":
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
-		for _, x := range flatten(p) {
-			if re, isRe := x.(*Regexp); isRe && re.Re.MatchString(s) {
-				return true
-			}
-		}
-		return len(p) == 0
-	case "String":
-		s, ok := v.(string)
-		return ok && inRange(int64(len([]rune(s))), p)
-	case "Integer":
-		n, ok := v.(int64)
-		return ok && inRange(n, p)
-	case "Float":
-		_, ok := v.(float64)
-		return ok
-	case "Numeric":
-		_, ok := asFloat(v)
-		return ok
-	case "Boolean":
-		_, ok := v.(bool)
-		return ok
-	case "Array", "Tuple":
-		a, ok := v.([]any)
-		if !ok {
-			return false
-		}
-		if t.Name == "Array" && len(p) > 0 {
-			if _, isType := p[0].(TypeRef); isType {
-				for _, x := range a {
-					if !instanceOfParam(x, p[0]) {
-						return false
-					}
-				}
-				return inRange(int64(len(a)), p[1:])
-			}
-		}
-		return true
-	case "Hash", "Struct":
-		h, ok := v.(*Hash)
-		if !ok {
-			return false
-		}
-		if t.Name == "Hash" && len(p) >= 2 {
-			for i, k := range h.Keys() {
-				if !instanceOfParam(k, p[0]) || !instanceOfParam(h.Values()[i], p[1]) {
-					return false
-				}
-			}
-		}
-		return true
-	case "Regexp":
-		_, ok := v.(*Regexp)
-		return ok
-	case "Default":
-		_, ok := v.(Default)
-		return ok
-	case "Scalar", "ScalarData":
-		switch v.(type) {
-		case string, int64, float64, bool:
-			return true
-		case *Regexp:
-			return t.Name == "Scalar"
-		}
-		return false
-	case "Collection", "Iterable":
-		switch v.(type) {
-		case []any, *Hash:
-			return true
-		}
-		return false
-	case "Type":
-		_, ok := v.(TypeRef)
-		return ok
-	}
-	if r, ok := v.(catalog.Ref); ok {
-		return strings.EqualFold(r.Type, t.Name) || t.Name == "Resource"
-	}
-	return false
-}
-
-// instanceOfParam matches v against a type parameter, which is a type or,
-// loosely, a value to compare with.
-func instanceOfParam(v, p any) bool {
-	if t, ok := p.(TypeRef); ok {
-		return isInstance(v, t)
-	}
-	return equal(v, p)
-}
-
-// inRange checks n against optional [min, max] type parameters; default
-// stands for an open end.
-func inRange(n int64, p []any) bool {
-	if len(p) > 0 {
-		if lo, ok := p[0].(int64); ok && n < lo {
-			return false
-		}
-	}
-	if len(p) > 1 {
-		if hi, ok := p[1].(int64); ok && n > hi {
-			return false
-		}
-	}
-	return true
 }

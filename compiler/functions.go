@@ -78,6 +78,13 @@ func init() {
 // first argument.
 func (c *compiler) evalCall(e *parser.Call, s *scope) (any, error) {
 	fn, ok := functions[e.Name]
+	if tn, isType := typeCallName(e.Name); !ok && isType {
+		fn, ok = func(cl *call, args []any) (any, error) { return newValue(cl, tn, args) }, true
+	} else if !ok {
+		if f, isFunc := c.findFunction(e.Name, e); isFunc {
+			fn, ok = c.userFunction(f), true
+		}
+	}
 	if !ok {
 		at := e.NameRange
 		if at.Start.Byte == at.End.Byte {

@@ -17,14 +17,21 @@ import (
 // the file it finds. It reports whether a file was loaded; problems reading
 // or parsing it are diagnostics located at rng.
 func (c *compiler) autoload(name string, rng hcl.Range) bool {
+	return c.autoloadKind(name, "manifests", rng)
+}
+
+// autoloadKind loads name from the module directory kind: manifests for
+// classes and defines, functions for functions, types for type aliases.
+// Only manifests have an init.pp for the module's own name.
+func (c *compiler) autoloadKind(name, kind string, rng hcl.Range) bool {
 	name = className(name)
 	segs := strings.Split(name, "::")
-	if len(c.opts.ModulePath) == 0 || segs[0] == "" {
+	if len(c.opts.ModulePath) == 0 || segs[0] == "" || (len(segs) == 1 && kind != "manifests") {
 		return false
 	}
-	rel := filepath.Join(segs[0], "manifests", "init.pp")
+	rel := filepath.Join(segs[0], kind, "init.pp")
 	if len(segs) > 1 {
-		rel = filepath.Join(append([]string{segs[0], "manifests"}, segs[1:]...)...) + ".pp"
+		rel = filepath.Join(append([]string{segs[0], kind}, segs[1:]...)...) + ".pp"
 	}
 	for _, dir := range c.opts.ModulePath {
 		path := filepath.Join(dir, rel)
