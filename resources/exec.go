@@ -73,6 +73,16 @@ func init() {
 			{Name: "provider"},
 		},
 		New: newExec,
+		// An exec has no state to read, as in Puppet: describing one
+		// validates the command and says it has not run.
+		DescribeOne: func(ctx context.Context, command string) (*catalog.Resource, error) {
+			r := &catalog.Resource{Type: "Exec", Title: command, Parameters: map[string]any{}}
+			if _, err := newExec(r); err != nil {
+				return nil, err
+			}
+			r.Parameters["returns"] = "notrun"
+			return r, nil
+		},
 	})
 }
 

@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,7 +103,8 @@ func init() {
 			{Name: "validate_replacement"},
 			{Name: "source_permissions"},
 		},
-		New: newFile,
+		New:         newFile,
+		DescribeOne: describeFile,
 	})
 }
 
@@ -337,7 +337,7 @@ func (f *fileRes) checkContent(fi fs.FileInfo) (*Change, error) {
 	var old []byte
 	if fi.Size() == int64(len(f.content)) {
 		var err error
-		old, err = os.ReadFile(f.path)
+		old, err = readFileSized(f.path, fi.Size())
 		if err != nil {
 			return nil, err
 		}
@@ -372,11 +372,6 @@ func (f *fileRes) checkContent(fi fs.FileInfo) (*Change, error) {
 		c.Diff = unifiedDiff(f.path, text.String(), string(f.content))
 	}
 	return c, nil
-}
-
-func checksum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "{sha256}" + hex.EncodeToString(sum[:])
 }
 
 // isText reports whether b looks like text worth diffing: valid UTF-8
@@ -449,7 +444,7 @@ func lookupUID(owner string) (int, string, error) {
 	if id, err := strconv.Atoi(owner); err == nil {
 		return id, uidName(id), nil
 	}
-	u, err := user.Lookup(owner)
+	u, err := cachedUser(owner)
 	if err != nil {
 		return 0, "", fmt.Errorf("Could not find user %s", owner)
 	}
@@ -461,7 +456,7 @@ func lookupGID(group string) (int, string, error) {
 	if id, err := strconv.Atoi(group); err == nil {
 		return id, gidName(id), nil
 	}
-	g, err := user.LookupGroup(group)
+	g, err := cachedGroup(group)
 	if err != nil {
 		return 0, "", fmt.Errorf("Could not find group %s", group)
 	}
@@ -470,14 +465,14 @@ func lookupGID(group string) (int, string, error) {
 }
 
 func uidName(id int) string {
-	if u, err := user.LookupId(strconv.Itoa(id)); err == nil {
+	if u, err := cachedUserID(strconv.Itoa(id)); err == nil {
 		return u.Username
 	}
 	return strconv.Itoa(id)
 }
 
 func gidName(id int) string {
-	if g, err := user.LookupGroupId(strconv.Itoa(id)); err == nil {
+	if g, err := cachedGroupID(strconv.Itoa(id)); err == nil {
 		return g.Name
 	}
 	return strconv.Itoa(id)
@@ -736,4 +731,54 @@ func logf(env *Env, format string, args ...any) {
 	if env != nil && env.Log != nil {
 		env.Log.Info(fmt.Sprintf(format, args...))
 	}
+}
+
+// describeFile reports what is at path as `puppet resource file PATH`
+// does: its type, content checksum or link target, numeric owner and
+// group, mode and times.
+func describeFile(ctx context.Context, path string) (*catalog.Resource, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("File paths must be fully qualified, not '%s'", path)
+	}
+	r := &catalog.Resource{Type: "File", Title: path, Parameters: map[string]any{}}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Parameters["ensure"] = "absent"
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	kind := fileKind(fi)
+	p := r.Parameters
+	p["ensure"], p["type"] = kind, kind
+	switch kind {
+	case "file":
+		h := sha256.New()
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(h, file)
+		file.Close()
+		if err != nil {
+			return nil, err
+		}
+		p["content"] = "{sha256}" + hex.EncodeToString(h.Sum(nil))
+	case "link":
+		target, err := os.Readlink(path)
+		if err != nil {
+			return nil, err
+		}
+		p["target"] = target
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		p["owner"], p["group"] = int(st.Uid), int(st.Gid)
+		p["ctime"] = formatSumTime(fileTime(fi, "ctime"))
+	}
+	if kind != "link" {
+		p["mode"] = formatMode(unixMode(fi))
+	}
+	p["mtime"] = formatSumTime(fi.ModTime())
+	return r, nil
 }

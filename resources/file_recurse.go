@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 error messages are Puppet's, which are capitalised
+
 package resources
 
 import (

@@ -41,6 +41,10 @@ type Type struct {
 	// the machine, with their current state as parameters, for
 	// `gapply resource TYPE`.
 	Instances func(ctx context.Context) ([]*catalog.Resource, error)
+	// DescribeOne, when set, returns the current state of the instance
+	// named title, for types that cannot list their instances (a file is
+	// described by its path): `gapply resource TYPE TITLE`.
+	DescribeOne func(ctx context.Context, title string) (*catalog.Resource, error)
 }
 
 // Resource is one managed resource.

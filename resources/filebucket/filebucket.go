@@ -223,19 +223,58 @@ func validHex(s string) bool {
 	return err == nil && strings.ToLower(s) == s
 }
 
-// parseSum accepts "{sha256}hex" or the bare hex digest.
-func parseSum(sum string) (string, error) {
+// MinPrefix is the fewest hex digits that Resolve accepts as an
+// abbreviated checksum, as git's shortest abbreviation.
+const MinPrefix = 4
+
+// Resolve returns the full hex checksum that sum names: "{sha256}hex", the
+// bare hex digest, or, as git abbreviates commits, a unique prefix of at
+// least MinPrefix hex digits (with or without "{sha256}") of a content
+// in the bucket. A prefix that matches nothing is an error matching
+// fs.ErrNotExist; one that matches several lists them.
+func (b *Bucket) Resolve(sum string) (string, error) {
 	h := strings.ToLower(strings.TrimPrefix(sum, Prefix))
-	if !validHex(h) {
-		return "", fmt.Errorf("filebucket: invalid checksum %q: want %shex (64 hex digits)", sum, Prefix)
+	if validHex(h) {
+		return h, nil
 	}
-	return h, nil
+	if _, err := hex.DecodeString(h + strings.Repeat("0", len(h)%2)); err != nil || len(h) < MinPrefix || len(h) > 2*sha256.Size {
+		return "", fmt.Errorf("filebucket: invalid checksum %q: want %shex (64 hex digits) or a unique prefix of at least %d", sum, Prefix, MinPrefix)
+	}
+	entries, err := b.List()
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, e := range entries {
+		full := strings.TrimPrefix(e.Sum, Prefix)
+		if strings.HasPrefix(full, h) && !contains(found, full) {
+			found = append(found, full)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("filebucket: no content %s%s... in %s: %w", Prefix, h, b.dir, fs.ErrNotExist)
+	case 1:
+		return found[0], nil
+	}
+	sort.Strings(found)
+	return "", fmt.Errorf("filebucket: checksum prefix %s is ambiguous: %s%s", h, Prefix, strings.Join(found, ", "+Prefix))
 }
 
-// Get returns the content with the given checksum ("{sha256}hex" or hex).
-// A missing content is an error that matches fs.ErrNotExist.
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns the content with the given checksum (see Resolve for the
+// forms accepted). A missing content is an error that matches
+// fs.ErrNotExist.
 func (b *Bucket) Get(sum string) ([]byte, error) {
-	h, err := parseSum(sum)
+	h, err := b.Resolve(sum)
 	if err != nil {
 		return nil, err
 	}

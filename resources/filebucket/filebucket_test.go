@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -176,5 +177,52 @@ func TestErrors(t *testing.T) {
 	}
 	if data, err := b.Get(s); err != nil || string(data) != "good" {
 		t.Errorf("Get after repair = %q, %v", data, err)
+	}
+}
+
+func TestResolvePrefix(t *testing.T) {
+	b := New(filepath.Join(t.TempDir(), "bucket"))
+	// Two contents whose checksums share their first MinPrefix digits,
+	// found by hashing (a few hundred tries, by the birthday bound).
+	seen := map[string]string{}
+	var a, c string
+	for i := 0; a == ""; i++ {
+		content := fmt.Sprintf("content %d", i)
+		h := strings.TrimPrefix(sum(content), Prefix)[:MinPrefix]
+		if other, dup := seen[h]; dup {
+			a, c = other, content
+		}
+		seen[h] = content
+	}
+	dir := t.TempDir()
+	for i, content := range []string{a, c} {
+		p := filepath.Join(dir, fmt.Sprint(i))
+		write(t, p, content)
+		if _, err := b.Backup(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full := strings.TrimPrefix(sum(a), Prefix)
+	for _, form := range []string{sum(a), full, strings.ToUpper(full), full[:MinPrefix+8], Prefix + full[:MinPrefix+8]} {
+		if h, err := b.Resolve(form); err != nil || h != full {
+			t.Errorf("Resolve(%q) = %q, %v; want %s", form, h, err, full)
+		}
+	}
+	if _, err := b.Resolve(full[:MinPrefix]); err == nil || !strings.Contains(err.Error(), "ambiguous") ||
+		!strings.Contains(err.Error(), sum(a)) || !strings.Contains(err.Error(), sum(c)) {
+		t.Errorf("Resolve(shared prefix) = %v, want an ambiguity naming both", err)
+	}
+	if _, err := b.Resolve(full[:MinPrefix-1]); err == nil || !strings.Contains(err.Error(), "invalid checksum") {
+		t.Errorf("Resolve(too short) = %v", err)
+	}
+	missing := strings.Repeat("f", MinPrefix+20)
+	if strings.HasPrefix(full, missing) || strings.HasPrefix(strings.TrimPrefix(sum(c), Prefix), missing) {
+		t.Skip("astronomically unlucky checksums")
+	}
+	if _, err := b.Get(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get(unknown prefix) = %v, want ErrNotExist", err)
+	}
+	if data, err := b.Get(full[:MinPrefix+8]); err != nil || string(data) != a {
+		t.Errorf("Get(prefix) = %q, %v", data, err)
 	}
 }
