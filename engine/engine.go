@@ -76,6 +76,9 @@ func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Rep
 	if opts.Log == nil {
 		opts.Log = discard()
 	}
+	// What resources remember of the machine (account ids) may be stale
+	// since the last run, or since the last change of this one.
+	resources.InvalidateCaches()
 	start := time.Now()
 	w := &walker{g: g, cat: cat, opts: opts, impls: impls, st: make([]state, len(g.nodes))}
 	rep := &report.Report{
@@ -161,21 +164,30 @@ func (w *walker) walk(ctx context.Context, done func(int)) {
 		free[k] = newLogSlot(w.opts.Log.GetLevel())
 		defer free[k].close()
 	}
-	type result struct {
+	type job struct {
 		i    int
 		slot *logSlot
 	}
-	finishedCh := make(chan result, par)
+	// Long-lived workers, rather than a goroutine per resource, keep
+	// their grown stacks: a fresh goroutine would grow its stack again
+	// for every check.
+	jobs := make(chan job, len(free))
+	finishedCh := make(chan job, len(free))
+	for range len(free) {
+		go func() {
+			for j := range jobs {
+				w.run(ctx, j.i, j.slot)
+				finishedCh <- j
+			}
+		}()
+	}
+	defer close(jobs)
 	finished := make([]bool, n)
 	flushed := 0
 	for count := 0; count < n; count++ {
 		for ready.Len() > 0 && len(free) > 0 {
-			i, slot := popMin(ready), free[len(free)-1]
+			jobs <- job{popMin(ready), free[len(free)-1]}
 			free = free[:len(free)-1]
-			go func() {
-				w.run(ctx, i, slot)
-				finishedCh <- result{i, slot}
-			}()
 		}
 		r := <-finishedCh
 		i := r.i
@@ -306,7 +318,9 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		s.events, s.noopEvents = len(changes), true
 		return true
 	}
-	if err := impl.Apply(ctx, env, changes); err != nil {
+	err := impl.Apply(ctx, env, changes)
+	resources.InvalidateCaches()
+	if err != nil {
 		// The interface applies all changes at once, so the error
 		// cannot be pinned on one property: it is logged against the
 		// first, as Puppet stops at its first failing property.
@@ -356,7 +370,9 @@ func (w *walker) refresh(ctx context.Context, i int, env *resources.Env, impl re
 		s.events++
 		return
 	}
-	if err := r.Refresh(ctx, env); err != nil {
+	err := r.Refresh(ctx, env)
+	resources.InvalidateCaches()
+	if err != nil {
 		s.rec.log(log.ErrorLevel, "%s: Failed to call refresh: %v", ref, err)
 		s.status.Failed, s.status.Changed = true, false
 		s.events = 0
