@@ -18,7 +18,10 @@ func newFilebucketCmd(s streams, g *globalOptions) *cobra.Command {
 		Use:   "filebucket",
 		Short: "List and restore file contents that runs replaced or removed",
 		Long: `Every file content that gapply replaces or removes is first kept in the
-local filebucket, by checksum. List it, print a content, or restore it.`,
+local filebucket, by checksum. List it, print a content, or restore it.
+
+SUM is "{sha256}HEX", the bare HEX digest, or a unique prefix of at least
+4 hex digits (with or without "{sha256}"), as git abbreviates commits.`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
@@ -36,7 +39,7 @@ local filebucket, by checksum. List it, print a content, or restore it.`,
 		},
 	}, &cobra.Command{
 		Use:   "get SUM",
-		Short: "Print a stored content",
+		Short: "Print a stored content (SUM may be a unique prefix)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := bucket().Get(args[0])
@@ -48,7 +51,7 @@ local filebucket, by checksum. List it, print a content, or restore it.`,
 		},
 	}, &cobra.Command{
 		Use:   "restore PATH SUM",
-		Short: "Put a stored content back at PATH (atomically)",
+		Short: "Put a stored content back at PATH, atomically (SUM may be a unique prefix)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return bucket().Restore(args[1], args[0])
