@@ -39,6 +39,30 @@ type Report struct {
 	Noop                 bool             `json:"noop"`
 	Resources            []ResourceStatus `json:"resources"`
 	Metrics              Metrics          `json:"metrics"`
+
+	// Commit is the git commit the catalog was compiled from (agent runs).
+	Commit string `json:"commit,omitempty"`
+	// FactsDigest identifies the facts the catalog was compiled with, so
+	// that a run can tell whether anything it depends on changed.
+	FactsDigest string `json:"facts_digest,omitempty"`
+	// Errors are failures outside any resource: a fetch, a signature
+	// check, a compile, an interrupted run. Any error makes the run failed.
+	Errors []string `json:"errors,omitempty"`
+	// Fallback is set when the node ran its last good commit because a
+	// newer one could not be fetched, verified or compiled: running a
+	// stale commit is never silent.
+	Fallback *Fallback `json:"fallback,omitempty"`
+}
+
+// Fallback says why a run applied an older commit than the branch head.
+type Fallback struct {
+	// FailedCommit is the commit that was refused ("" when the fetch
+	// itself failed, so the head is unknown).
+	FailedCommit string `json:"failed_commit,omitempty"`
+	// Since is when the first run of the current failure streak failed.
+	Since time.Time `json:"since"`
+	// Error is the latest failure, in full.
+	Error string `json:"error"`
 }
 
 // ResourceStatus is what happened to one resource. At most one of Changed,
@@ -104,7 +128,7 @@ func (r *Report) Finish() {
 	}
 	r.Metrics = m
 	switch {
-	case m.Failed > 0:
+	case m.Failed > 0 || len(r.Errors) > 0:
 		r.Status = StatusFailed
 	case m.Changed > 0 || m.Restarted > 0:
 		r.Status = StatusChanged
@@ -113,13 +137,14 @@ func (r *Report) Finish() {
 	}
 }
 
-// ExitCode is the status `puppet apply` exits with after this run. Without
+// ExitCode is the status `puppet apply` exits with after this run (a run
+// with Errors counts as failed). Without
 // detailed exit codes: 0 success, 1 failures. With them: 0 nothing changed,
 // 2 changes, 4 failures, 6 changes and failures. Would-be changes of a noop
 // run are not changes, so `--noop --detailed-exitcodes` exits 0 on a machine
 // that differs from its catalog, as Puppet does.
 func (r *Report) ExitCode(detailed bool) int {
-	failed := r.Metrics.Failed > 0
+	failed := r.Metrics.Failed > 0 || len(r.Errors) > 0
 	if !detailed {
 		if failed {
 			return 1

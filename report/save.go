@@ -49,8 +49,10 @@ func (r *Report) Save(dir string) error {
 
 // writeFile replaces path atomically with a 0600 file holding data.
 // renameio.WriteFile would keep the mode of an existing file instead.
-func writeFile(path string, data []byte) error {
-	t, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
+func writeFile(path string, data []byte) error { return writeFileMode(path, data, 0o600) }
+
+func writeFileMode(path string, data []byte, mode os.FileMode) error {
+	t, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(mode))
 	if err != nil {
 		return err
 	}
@@ -85,6 +87,9 @@ func (r *Report) SummaryYAML() []byte {
 	b.WriteString("---\n")
 	b.WriteString("version:\n")
 	fmt.Fprintf(&b, "  config: %s\n", yamlString(r.ConfigurationVersion))
+	if r.Commit != "" {
+		fmt.Fprintf(&b, "  commit: %s\n", yamlString(r.Commit))
+	}
 	b.WriteString("resources:\n")
 	for _, kv := range []struct {
 		k string
@@ -107,6 +112,17 @@ func (r *Report) SummaryYAML() []byte {
 	}
 	fmt.Fprintf(&b, "  success: %d\n", success)
 	fmt.Fprintf(&b, "  total: %d\n", success+failure+noop)
+	if len(r.Errors) > 0 || r.Fallback != nil {
+		// Not in Puppet's summary: what kept this run from the branch
+		// head, for checks that alert on a node stuck on an old commit.
+		b.WriteString("errors:\n")
+		fmt.Fprintf(&b, "  total: %d\n", len(r.Errors))
+		if f := r.Fallback; f != nil {
+			fmt.Fprintf(&b, "  failed_commit: %s\n", yamlString(f.FailedCommit))
+			fmt.Fprintf(&b, "  failing_since: %d\n", f.Since.Unix())
+			fmt.Fprintf(&b, "  last_error: %s\n", yamlString(strings.Join(strings.Fields(f.Error), " ")))
+		}
+	}
 	return b.Bytes()
 }
 
@@ -118,13 +134,5 @@ func yamlString(s string) string {
 
 // Load reads a report written by Save from dir.
 func Load(dir string) (*Report, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
-	if err != nil {
-		return nil, err
-	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ReportFile), err)
-	}
-	return &r, nil
+	return LoadFile(filepath.Join(dir, ReportFile))
 }
