@@ -103,7 +103,8 @@ func init() {
 			{Name: "validate_replacement"},
 			{Name: "source_permissions"},
 		},
-		New: newFile,
+		New:         newFile,
+		DescribeOne: describeFile,
 	})
 }
 
@@ -371,11 +372,6 @@ func (f *fileRes) checkContent(fi fs.FileInfo) (*Change, error) {
 		c.Diff = unifiedDiff(f.path, text.String(), string(f.content))
 	}
 	return c, nil
-}
-
-func checksum(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "{sha256}" + hex.EncodeToString(sum[:])
 }
 
 // isText reports whether b looks like text worth diffing: valid UTF-8
@@ -735,4 +731,54 @@ func logf(env *Env, format string, args ...any) {
 	if env != nil && env.Log != nil {
 		env.Log.Info(fmt.Sprintf(format, args...))
 	}
+}
+
+// describeFile reports what is at path as `puppet resource file PATH`
+// does: its type, content checksum or link target, numeric owner and
+// group, mode and times.
+func describeFile(ctx context.Context, path string) (*catalog.Resource, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("File paths must be fully qualified, not '%s'", path)
+	}
+	r := &catalog.Resource{Type: "File", Title: path, Parameters: map[string]any{}}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Parameters["ensure"] = "absent"
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	kind := fileKind(fi)
+	p := r.Parameters
+	p["ensure"], p["type"] = kind, kind
+	switch kind {
+	case "file":
+		h := sha256.New()
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(h, file)
+		file.Close()
+		if err != nil {
+			return nil, err
+		}
+		p["content"] = "{sha256}" + hex.EncodeToString(h.Sum(nil))
+	case "link":
+		target, err := os.Readlink(path)
+		if err != nil {
+			return nil, err
+		}
+		p["target"] = target
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		p["owner"], p["group"] = int(st.Uid), int(st.Gid)
+		p["ctime"] = formatSumTime(fileTime(fi, "ctime"))
+	}
+	if kind != "link" {
+		p["mode"] = formatMode(unixMode(fi))
+	}
+	p["mtime"] = formatSumTime(fi.ModTime())
+	return r, nil
 }
