@@ -324,6 +324,14 @@ func (c *cronRes) find(jobs []cronJob) (cronJob, bool) {
 }
 
 func (c *cronRes) Check(ctx context.Context, env *Env) ([]Change, error) {
+	if c.absent {
+		// A user that does not exist has no crontab, so no job to
+		// remove: removing a user's jobs and the user in one run
+		// converges on the next one too.
+		if _, _, _, err := homeOf(c.user); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
 	lines, err := readCrontab(ctx, c.user)
 	if err != nil {
 		return nil, err

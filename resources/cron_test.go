@@ -139,3 +139,14 @@ func TestParseCrontab(t *testing.T) {
 		t.Errorf("marker without job = %+v", j)
 	}
 }
+
+// A job to remove from the crontab of a user that does not exist (removed
+// in the same run) is already gone; one to add is an error.
+func TestCronUnknownUser(t *testing.T) {
+	sysNeedTool(t, "crontab", "cron")
+	user := sysUniqueName(t, "gnouser")
+	sysWantMessages(t, sysConverge(t, sysNew(t, "cron", "job", map[string]any{"user": user, "ensure": "absent"})))
+	if _, err := sysNew(t, "cron", "job", map[string]any{"user": user, "command": "/bin/true"}).Check(context.Background(), &Env{}); err == nil {
+		t.Error("Check of a job for an unknown user succeeded")
+	}
+}

@@ -96,11 +96,23 @@ func ppArray(l []string) string {
 // changed builds the usual change of one property, worded as Puppet's
 // "shell changed '/bin/sh' to '/bin/bash'"; from and to are already
 // formatted (quoted or not) as Puppet shows them.
+//
+// Change.From and To hold values the engine quotes itself (it leaves only
+// lists alone), so a single-quoted value loses its quotes there: otherwise
+// a --noop run would print current_value ''/bin/sh''.
 func changed(prop, from, to string) Change {
 	return Change{
-		Property: prop, From: from, To: to,
+		Property: prop, From: unquoted(from), To: unquoted(to),
 		Message: prop + " changed " + from + " to " + to,
 	}
+}
+
+// unquoted undoes ppQuote's single quotes; anything else is kept as is.
+func unquoted(v string) string {
+	if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' && !strings.Contains(v[1:len(v)-1], "'") {
+		return v[1 : len(v)-1]
+	}
+	return v
 }
 
 // sortedCopy returns l sorted, without touching l.
