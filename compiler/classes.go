@@ -126,6 +126,9 @@ func (c *compiler) contain(container, member catalog.Ref) {
 // expand returns the catalog resources that ref stands for in a
 // relationship: itself, or everything a class or defined resource contains.
 func (c *compiler) expand(ref catalog.Ref, seen map[catalog.Ref]bool) []catalog.Ref {
+	if c.dropped[ref] {
+		return nil
+	}
 	members, isContainer := c.members[ref]
 	if !isContainer {
 		if c.isContainerType(ref) {
@@ -165,6 +168,12 @@ func (c *compiler) classParent() *scope {
 // a resource-like declaration (class { 'x': p => v }) passes them, and may
 // only declare a class that is not yet declared.
 func (c *compiler) declareClass(name string, params []attr, resourceLike bool, at hcl.Range) (catalog.Ref, error) {
+	return c.declareClassFrom(name, params, resourceLike, at, nil)
+}
+
+// declareClassFrom is declareClass from the scope caller, whose resource
+// defaults reach the class (Puppet's defaults are dynamically scoped).
+func (c *compiler) declareClassFrom(name string, params []attr, resourceLike bool, at hcl.Range, caller *scope) (catalog.Ref, error) {
 	name = className(name)
 	ref := catalog.Ref{Type: "Class", Title: classTitle(name)}
 	if prev, done := c.declared[ref]; done {
@@ -179,7 +188,7 @@ func (c *compiler) declareClass(name string, params []attr, resourceLike bool, a
 	def := c.defs.classes[name]
 	parent := c.classParent()
 	if def.Parent != "" {
-		pref, err := c.declareClass(def.Parent, nil, false, def.NameRange)
+		pref, err := c.declareClassFrom(def.Parent, nil, false, def.NameRange, caller)
 		if err != nil {
 			return ref, err
 		}
@@ -187,6 +196,7 @@ func (c *compiler) declareClass(name string, params []attr, resourceLike bool, a
 	}
 	c.declared[ref] = at
 	sc := newScope(parent)
+	sc.dynParent = caller
 	sc.container = ref
 	sc.tags = nameTags(name)
 	if parent != nil && parent.container.Type == "Class" && parent.container.Title != "main" {
@@ -295,6 +305,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	c.contain(container, ref)
 
 	sc := newScope(c.classParent())
+	sc.dynParent = s
 	sc.container = ref
 	sc.tags = append(nameTags(name), callerTags...)
 	sc.vars["title"] = variable{value: title, at: at}
@@ -428,7 +439,7 @@ func classFunc(mode string) function {
 		container, _ := cl.scope.containerOf()
 		var refs []any
 		for _, n := range names {
-			ref, err := cl.c.declareClass(n, nil, false, cl.expr.Range())
+			ref, err := cl.c.declareClassFrom(n, nil, false, cl.expr.Range(), cl.scope)
 			if err != nil {
 				return nil, err
 			}

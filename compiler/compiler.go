@@ -96,6 +96,18 @@ type compiler struct {
 	// aliasBusy those being evaluated, to refuse a circular alias.
 	aliasValues map[string]any
 	aliasBusy   map[string]bool
+	// meta are the declared built-in resources; collections, overrides,
+	// realizations and chains with collectors wait for the end of
+	// evaluation (see resolveLate); dropped are the virtual resources
+	// nothing realized.
+	meta         map[catalog.Ref]*resMeta
+	collections  []*collection
+	overrides    []override
+	realizations []realization
+	collChains   []collChain
+	dropped      map[catalog.Ref]bool
+	// extraTags are the tags tag() gave to a class or defined resource.
+	extraTags map[catalog.Ref][]string
 }
 
 func newCompiler(opts Options) *compiler {
@@ -137,6 +149,9 @@ func newCompiler(opts Options) *compiler {
 		loaded:      map[string]bool{},
 		aliasValues: map[string]any{},
 		aliasBusy:   map[string]bool{},
+		meta:        map[catalog.Ref]*resMeta{},
+		dropped:     map[catalog.Ref]bool{},
+		extraTags:   map[catalog.Ref][]string{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}

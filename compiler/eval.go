@@ -95,6 +95,10 @@ func (c *compiler) eval(e parser.Expr, s *scope) (any, error) {
 		return c.evalResourceDecl(e, s)
 	case *parser.ResourceDefaults:
 		return c.evalResourceDefaults(e, s)
+	case *parser.ResourceOverride:
+		return c.evalOverride(e, s)
+	case *parser.Collector:
+		return c.evalCollector(e, s)
 	case *parser.ClassDef, *parser.DefineDef, *parser.NodeDef, *parser.TypeAlias, *parser.FunctionDef:
 		return c.evalDefinition(e)
 	case *parser.Bad:
@@ -106,14 +110,10 @@ func (c *compiler) eval(e parser.Expr, s *scope) (any, error) {
 // describe names an expression kind for "not supported" errors.
 func describe(e parser.Expr) string {
 	switch e.(type) {
-	case *parser.ResourceOverride:
-		return "a resource override"
-	case *parser.Collector:
-		return "a resource collector"
-	case *parser.FunctionDef:
-		return "a function definition"
-	case *parser.TypeAlias:
-		return "a type alias"
+	case *parser.ResourceDecl:
+		return "a resource declaration"
+	case *parser.Call:
+		return "a function call"
 	}
 	return "this expression"
 }

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,11 +47,12 @@ func (cl *call) arity(args []any, lo, hi int) error {
 // function is a Puppet function implemented in Go.
 type function func(cl *call, args []any) (any, error)
 
-// functions is the registry of callable functions by name.
-var functions map[string]function
+// functions is the registry of callable functions by name; each file
+// registers its own in an init function.
+var functions = map[string]function{}
 
 func init() {
-	functions = map[string]function{
+	maps.Copy(functions, map[string]function{
 		"notice":     logFunc("notice"),
 		"info":       logFunc("info"),
 		"warning":    logFunc("warning"),
@@ -71,7 +73,7 @@ func init() {
 		"include":    classFunc("include"),
 		"contain":    classFunc("contain"),
 		"require":    classFunc("require"),
-	}
+	})
 }
 
 // evalCall evaluates a function call; a method call's receiver is its

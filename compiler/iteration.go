@@ -164,7 +164,7 @@ func fnReduce(cl *call, args []any) (any, error) {
 }
 
 // lambdaFunctions are the functions that take a lambda.
-var lambdaFunctions = map[string]bool{"each": true, "map": true, "filter": true, "reduce": true}
+var lambdaFunctions = map[string]bool{"each": true, "map": true, "filter": true, "reduce": true, "with": true}
 
 func init() {
 	functions["each"] = fnEach

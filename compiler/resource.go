@@ -44,21 +44,23 @@ type attr struct {
 // evaluates to the references of those resources.
 func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, error) {
 	typeName := strings.ToLower(strings.TrimPrefix(e.Type, "::"))
-	if e.Form != parser.Regular {
-		return nil, errorf(e.Range(), "%s resources are not supported yet", e.Form)
-	}
 	var declare declareFunc
-	if rt, ok := resources.Lookup(typeName); ok {
+	rt, builtin := resources.Lookup(typeName)
+	if e.Form != parser.Regular && !builtin {
+		return nil, errorf(e.Range(), "%s %s resources are not supported: only built-in types can be virtual or exported", e.Form, typeName)
+	}
+	if builtin {
 		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
 			res, ok := c.declare(rt, title, body, attrs, s)
 			if !ok {
 				return catalog.Ref{}, false
 			}
+			c.meta[res.Ref()].virtual = e.Form != parser.Regular
 			return res.Ref(), true
 		}
 	} else if typeName == "class" {
 		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
-			ref, err := c.declareClass(title, attrs, true, body.Title.Range())
+			ref, err := c.declareClassFrom(title, attrs, true, body.Title.Range(), s)
 			if err != nil {
 				c.report(err, body.Title.Range())
 				return ref, false
@@ -258,6 +260,7 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 		}
 	}
 	c.cat.Resources = append(c.cat.Resources, res)
+	c.meta[ref] = &resMeta{res: res, rt: rt, container: container, at: at}
 	return res, true
 }
 
@@ -415,25 +418,50 @@ func (c *compiler) evalChain(e *parser.Chain, s *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	lrefs, err := refList(l, e.Left.Range())
+	lrefs, lcolls, err := c.chainRefs(l, e.Left.Range())
 	if err != nil {
 		return nil, err
 	}
-	rrefs, err := refList(r, e.Right.Range())
+	rrefs, rcolls, err := c.chainRefs(r, e.Right.Range())
 	if err != nil {
 		return nil, err
 	}
-	first, then := lrefs, rrefs
+	ch := collChain{first: lrefs, then: rrefs, firstColls: lcolls, thenColls: rcolls, at: e.OpRange}
 	if e.Op == parser.OpRequire || e.Op == parser.OpSubscribe {
-		first, then = rrefs, lrefs
+		ch.first, ch.then, ch.firstColls, ch.thenColls = rrefs, lrefs, rcolls, lcolls
 	}
-	refresh := e.Op == parser.OpNotify || e.Op == parser.OpSubscribe
-	for _, a := range first {
-		for _, b := range then {
-			c.relations = append(c.relations, relation{source: a, target: b, refresh: refresh, at: e.OpRange})
-		}
+	ch.refresh = e.Op == parser.OpNotify || e.Op == parser.OpSubscribe
+	if lcolls != nil || rcolls != nil {
+		c.collChains = append(c.collChains, ch) // once collectors have run
+	} else {
+		c.addChain(ch)
 	}
 	return r, nil
+}
+
+// collChain is a chaining arrow between references and collectors.
+type collChain struct {
+	first, then           []catalog.Ref
+	firstColls, thenColls []*collection
+	refresh               bool
+	at                    hcl.Range
+}
+
+// addChain records the relationships of an arrow, collectors standing
+// for what they matched.
+func (c *compiler) addChain(ch collChain) {
+	first, then := ch.first, ch.then
+	for _, coll := range ch.firstColls {
+		first = append(first, coll.matched...)
+	}
+	for _, coll := range ch.thenColls {
+		then = append(then, coll.matched...)
+	}
+	for _, a := range first {
+		for _, b := range then {
+			c.relations = append(c.relations, relation{source: a, target: b, refresh: ch.refresh, at: ch.at})
+		}
+	}
 }
 
 func refList(v any, at hcl.Range) ([]catalog.Ref, error) {
@@ -451,8 +479,15 @@ func refList(v any, at hcl.Range) ([]catalog.Ref, error) {
 // finish resolves the relationships into edges once every resource is
 // declared.
 func (c *compiler) finish() {
+	c.resolveLate()
+	for _, ch := range c.collChains {
+		c.addChain(ch)
+	}
 	seen := map[catalog.Edge]bool{}
 	for _, r := range c.relations {
+		if c.dropped[r.owner] {
+			continue // a metaparameter of a virtual resource never realized
+		}
 		src, srcOK := c.resolve(r.source)
 		dst, dstOK := c.resolve(r.target)
 		missing, other, word := r.target, r.source, "from"

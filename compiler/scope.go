@@ -23,6 +23,11 @@ type scope struct {
 	// defaults are the resource defaults set in this scope, by type name
 	// in lower case; they are inherited by nested scopes.
 	defaults map[string][]attr
+	// dynParent is the scope that declared this class or defined
+	// resource: resource defaults follow it rather than parent, since
+	// Puppet scopes defaults dynamically (a class's defaults reach the
+	// classes it includes) while variables are scoped statically.
+	dynParent *scope
 	// container is the class or defined resource whose body the scope
 	// evaluates (Class[main] at top scope): it contains the resources
 	// declared in it, and relationships with it apply to them.
@@ -130,8 +135,13 @@ func (s *scope) addDefault(typ string, attrs []attr) {
 // and later statements win.
 func (s *scope) resourceDefaults(typ string) []attr {
 	var chain []*scope
-	for sc := s; sc != nil; sc = sc.parent {
+	for sc := s; sc != nil; {
 		chain = append(chain, sc)
+		if sc.dynParent != nil {
+			sc = sc.dynParent
+		} else {
+			sc = sc.parent
+		}
 	}
 	var out []attr
 	for i := len(chain) - 1; i >= 0; i-- {

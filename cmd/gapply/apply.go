@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gapply/gapply/compiler"
 	"github.com/gapply/gapply/engine"
 	"github.com/gapply/gapply/resources/filebucket"
 )
@@ -21,6 +22,7 @@ type applyOptions struct {
 	detailed bool
 	showDiff bool
 	parallel int
+	tags     []string
 }
 
 func (a *applyOptions) addFlags(cmd *cobra.Command) {
@@ -30,6 +32,7 @@ func (a *applyOptions) addFlags(cmd *cobra.Command) {
 	fs.BoolVar(&a.detailed, "detailed-exitcodes", false, "exit 0 unchanged, 2 changed, 4 failed, 6 changed and failed")
 	fs.BoolVar(&a.showDiff, "show-diff", false, "print a unified diff of text content changes")
 	fs.IntVar(&a.parallel, "parallel", 1, "resources checked and changed at once (1 keeps Puppet's order)")
+	fs.StringSliceVar(&a.tags, "tags", nil, "apply only the resources with one of these tags (class names are tags), as puppet apply --tags")
 }
 
 func newApplyCmd(s streams, g *globalOptions) *cobra.Command {
@@ -70,7 +73,11 @@ func (a *applyOptions) run(cmd *cobra.Command, s streams, args []string) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	state := a.global.stateDir()
-	rep, err := engine.Apply(ctx, c.catalog, engine.Options{
+	cat := c.catalog
+	if len(a.tags) > 0 {
+		cat = compiler.FilterTags(cat, a.tags)
+	}
+	rep, err := engine.Apply(ctx, cat, engine.Options{
 		Noop:       a.noop,
 		Parallel:   a.parallel,
 		Bucket:     filebucket.New(filepath.Join(state, "clientbucket")),

@@ -121,8 +121,10 @@ func applyWithGapply(t *testing.T, work, manifest, root string) (int, string) {
 
 // changeLines extracts the per-resource lines ("File[ROOT/x]/ensure: created")
 // from either tool's output, with the root replaced by ROOT, sorted: the
-// order of independent resources may legitimately differ.
-var changeLine = regexp.MustCompile(`(?:/Stage\[main\]/Main/)?((?:[A-Z][a-z_]*(?:::[A-Z][a-z_]*)*)\[.*?\](?:/[a-z_]+)?: .*)$`)
+// order of independent resources may legitimately differ. Puppet's
+// containment path (/Stage[main]/Foo::Bar/Mydef[x]/) is dropped: gapply
+// names resources without it.
+var changeLine = regexp.MustCompile(`(?:/Stage\[main\]/(?:[A-Z][A-Za-z0-9_]*(?:::[A-Z][A-Za-z0-9_]*)*(?:\[[^\]]*\])?/)*?)?((?:[A-Z][a-z_]*(?:::[A-Z][a-z_]*)*)\[.*?\](?:/[a-z_]+)?: .*)$`)
 
 func changeLines(out, root string) []string {
 	var lines []string
