@@ -4,11 +4,13 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/resources"
 )
 
 // Graph is a catalog's resources as a DAG: an edge runs from a resource to
@@ -32,6 +34,8 @@ type node struct {
 type edge struct {
 	to      int
 	refresh bool
+	// auto marks a relationship the engine added (resources.Autorequire).
+	auto bool
 }
 
 // CycleError reports dependency cycles. Each cycle is a closed path along
@@ -68,6 +72,15 @@ func (e *CycleError) Error() string {
 // naming every resource of every cycle). Several edges between the same
 // two resources merge into one that refreshes if any of them does.
 //
+// To the declared relationships it adds the automatic ones Puppet users
+// expect (resources.Autorequire: a file after its parent directory, its
+// owner and group, an exec after its cwd...), in every mode, so that
+// --parallel keeps them too and `gapply graph` shows them, dashed. A
+// declared relationship wins: no automatic one is added that repeats or
+// reverses it, and automatic ones that would close a cycle are dropped,
+// so only declared relationships can make a cycle error. (Puppet skips
+// only the direct reverse and fails on the longer cycles.)
+//
 // With a *CycleError, and only then, the graph is returned too, so that
 // `gapply graph` can still draw it for the person hunting the cycle; it
 // cannot be walked, and its Order is incomplete.
@@ -88,7 +101,6 @@ func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 	if errs != nil {
 		return nil, errors.Join(errs...)
 	}
-	type pair struct{ from, to int }
 	merged := map[pair]bool{}
 	var pairs []pair
 	for _, e := range cat.Edges {
@@ -106,7 +118,7 @@ func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 		if !okFrom || !okTo {
 			continue
 		}
-		p := pair{from, to}
+		p := pair{from: from, to: to}
 		if _, seen := merged[p]; !seen {
 			pairs = append(pairs, p)
 		}
@@ -115,24 +127,109 @@ func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 	if errs != nil {
 		return nil, errors.Join(errs...)
 	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if pairs[i].from != pairs[j].from {
-			return pairs[i].from < pairs[j].from
+	for i := range pairs {
+		pairs[i].refresh = merged[pairs[i]]
+	}
+	auto := g.autoPairs(cat, index, merged)
+	for {
+		g.link(append(pairs, auto...))
+		g.order = g.walkOrder()
+		if len(g.order) == len(g.nodes) {
+			return g, nil
 		}
-		return pairs[i].to < pairs[j].to
+		// An automatic relationship never causes a cycle: those inside
+		// a cycle are dropped, and only a cycle of declared
+		// relationships is an error.
+		comps := g.cyclicComponents()
+		comp := make([]int, len(g.nodes))
+		for k, c := range comps {
+			for _, i := range c {
+				comp[i] = k + 1
+			}
+		}
+		kept := auto[:0]
+		for _, p := range auto {
+			if comp[p.from] == 0 || comp[p.from] != comp[p.to] {
+				kept = append(kept, p)
+			}
+		}
+		if len(kept) == len(auto) {
+			return g, &CycleError{Cycles: g.cycles(comps)}
+		}
+		auto = kept
+	}
+}
+
+// pair is an edge while the graph is built; refresh and auto as in edge.
+type pair struct {
+	from, to      int
+	refresh, auto bool
+}
+
+// autoPairs returns the automatic relationships of every resource
+// (resources.Autorequire), except those that repeat or contradict a
+// declared one (declared holds the declared pairs, without flags): a
+// declared relationship wins, as in Puppet.
+func (g *Graph) autoPairs(cat *catalog.Catalog, index map[catalog.Ref]int, declared map[pair]bool) []pair {
+	// Resources are found by title and by namevar (a file titled
+	// 'motd' with path /etc/motd is the parent of /etc/motd/x).
+	byName := make(map[catalog.Ref]int)
+	for i, r := range cat.Resources {
+		t, ok := resources.Lookup(strings.ToLower(r.Type))
+		if !ok {
+			continue
+		}
+		if name, ok := r.Parameters[t.Namevar()].(string); ok && name != r.Title {
+			byName[catalog.Ref{Type: catalog.CapitalizeType(r.Type), Title: name}] = i
+		}
+	}
+	find := func(ref catalog.Ref) (int, bool) {
+		if i, ok := index[ref]; ok {
+			return i, true
+		}
+		i, ok := byName[ref]
+		return i, ok
+	}
+	has := func(ref catalog.Ref) bool { _, ok := find(ref); return ok }
+	var auto []pair
+	for to, r := range cat.Resources {
+		for _, ref := range resources.Autorequire(r, has) {
+			from, _ := find(ref)
+			if from == to {
+				continue
+			}
+			if _, ok := declared[pair{from: from, to: to}]; ok {
+				continue
+			}
+			if _, ok := declared[pair{from: to, to: from}]; ok {
+				continue
+			}
+			auto = append(auto, pair{from: from, to: to, auto: true})
+		}
+	}
+	return auto
+}
+
+// link sets the nodes' edges to pairs, sorted by source then target, so
+// the walk visits them in catalog order.
+func (g *Graph) link(pairs []pair) {
+	for _, n := range g.nodes {
+		n.out, n.deps = n.out[:0], n.deps[:0]
+	}
+	sorted := slices.Clone(pairs)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].from != sorted[j].from {
+			return sorted[i].from < sorted[j].from
+		}
+		return sorted[i].to < sorted[j].to
 	})
-	for _, p := range pairs {
-		g.nodes[p.from].out = append(g.nodes[p.from].out, edge{to: p.to, refresh: merged[p]})
+	for _, p := range sorted {
+		g.nodes[p.from].out = append(g.nodes[p.from].out, edge{to: p.to, refresh: p.refresh, auto: p.auto})
 		g.nodes[p.to].deps = append(g.nodes[p.to].deps, p.from)
 	}
 	for _, n := range g.nodes {
 		sort.Ints(n.deps)
 	}
-	g.order = g.walkOrder()
-	if len(g.order) < len(g.nodes) {
-		return g, &CycleError{Cycles: g.cycles()}
-	}
-	return g, nil
 }
 
 // normRef makes references match whatever capitalisation of the type a
@@ -186,7 +283,19 @@ func (g *Graph) walkOrder() []int {
 // (Tarjan's algorithm, visiting nodes and edges in catalog order) and turns
 // each into a closed path through all of its members, starting at the
 // member declared first. Cycles are sorted by that first member.
-func (g *Graph) cycles() [][]catalog.Ref {
+func (g *Graph) cycles(comps [][]int) [][]catalog.Ref {
+	cycles := make([][]catalog.Ref, len(comps))
+	for k, c := range comps {
+		for _, i := range g.tour(c) {
+			cycles[k] = append(cycles[k], g.nodes[i].ref)
+		}
+	}
+	return cycles
+}
+
+// cyclicComponents returns the strongly connected components that contain
+// a cycle, each sorted, sorted by first member.
+func (g *Graph) cyclicComponents() [][]int {
 	t := tarjan{g: g, index: make([]int, len(g.nodes)), low: make([]int, len(g.nodes)), on: make([]bool, len(g.nodes))}
 	for i := range t.index {
 		t.index[i] = -1
@@ -204,13 +313,7 @@ func (g *Graph) cycles() [][]catalog.Ref {
 		}
 	}
 	sort.Slice(comps, func(i, j int) bool { return comps[i][0] < comps[j][0] })
-	cycles := make([][]catalog.Ref, len(comps))
-	for k, c := range comps {
-		for _, i := range g.tour(c) {
-			cycles[k] = append(cycles[k], g.nodes[i].ref)
-		}
-	}
-	return cycles
+	return comps
 }
 
 func (g *Graph) hasEdge(from, to int) bool {
@@ -335,8 +438,11 @@ func (g *Graph) DOT() string {
 	for _, n := range g.nodes {
 		for _, e := range n.out {
 			fmt.Fprintf(&b, "  %s -> %s", strconv.Quote(n.ref.String()), strconv.Quote(g.nodes[e.to].ref.String()))
-			if e.refresh {
+			switch {
+			case e.refresh:
 				b.WriteString(` [style=bold, label="~>"]`)
+			case e.auto:
+				b.WriteString(` [style=dashed, tooltip="autorequire"]`)
 			}
 			b.WriteString(";\n")
 		}
