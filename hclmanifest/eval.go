@@ -2,6 +2,7 @@ package hclmanifest
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 
@@ -108,8 +109,11 @@ func (m *Module) context(f *File) *hcl.EvalContext {
 	if ctx, ok := m.byDir[dir]; ok {
 		return ctx
 	}
+	// The whole function table, not only the additions: HCL suggests a
+	// name for a misspelt function from this context's table alone.
 	ctx := m.root.NewChild()
-	ctx.Functions = m.fileFunctions(dir)
+	ctx.Functions = stdFunctions()
+	maps.Copy(ctx.Functions, m.fileFunctions(dir))
 	m.byDir[dir] = ctx
 	return ctx
 }
@@ -328,7 +332,9 @@ func (m *Module) resource(b *hclsyntax.Block, title string, attrs []*hclsyntax.A
 	for _, a := range attrs {
 		v, d := m.eval(a.Expr, ctx)
 		diags = append(diags, d...)
-		if d.HasErrors() {
+		if d.HasErrors() || !v.IsWhollyKnown() {
+			// An unknown value comes from a local that failed, which
+			// is already reported.
 			continue
 		}
 		g, err := toGo(v)
