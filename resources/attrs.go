@@ -189,12 +189,24 @@ func attrRepr(v any) string {
 		return "undef"
 	case string:
 		return strconv.Quote(v)
+	}
+	if s, ok := reprComposite(v, attrRepr); ok {
+		return s
+	}
+	return attrString(v)
+}
+
+// reprComposite formats an array as [a, b] and a hash as {k => v} with
+// keys sorted, each element and key formatted by elem; ok is false for
+// any other value.
+func reprComposite(v any, elem func(any) string) (s string, ok bool) {
+	switch v := v.(type) {
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {
-			parts[i] = attrRepr(e)
+			parts[i] = elem(e)
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return "[" + strings.Join(parts, ", ") + "]", true
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -203,9 +215,9 @@ func attrRepr(v any) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = strconv.Quote(k) + " => " + attrRepr(v[k])
+			parts[i] = elem(k) + " => " + elem(v[k])
 		}
-		return "{" + strings.Join(parts, ", ") + "}"
+		return "{" + strings.Join(parts, ", ") + "}", true
 	}
-	return attrString(v)
+	return "", false
 }

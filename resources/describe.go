@@ -108,25 +108,11 @@ func manifestValue(v any) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case int, int64, int32, uint32, uint64, uint:
 		return fmt.Sprint(v)
-	case []any:
-		parts := make([]string, len(v))
-		for i, e := range v {
-			parts[i] = manifestValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = manifestValue(k) + " => " + manifestValue(v[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
 	case nil:
 		return "undef"
+	}
+	if s, ok := reprComposite(v, manifestValue); ok {
+		return s
 	}
 	return manifestValue(fmt.Sprint(v))
 }

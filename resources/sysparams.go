@@ -99,7 +99,7 @@ func ppArray(l []string) string {
 //
 // Change.From and To hold values the engine quotes itself (it leaves only
 // lists alone), so a single-quoted value loses its quotes there: otherwise
-// a --noop run would print current_value ''/bin/sh''.
+// a --noop run would print the value between doubled quotes.
 func changed(prop, from, to string) Change {
 	return Change{
 		Property: prop, From: unquoted(from), To: unquoted(to),
