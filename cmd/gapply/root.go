@@ -132,6 +132,7 @@ func newRootCmd(s streams) *cobra.Command {
 		newGraphCmd(s, g),
 		newFactsCmd(s, g),
 		newFilebucketCmd(s, g),
+		newFmtCmd(s),
 		newResourceCmd(s),
 	)
 	return root
