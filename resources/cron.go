@@ -314,9 +314,25 @@ func (j cronJob) lines() []string {
 	return append(out, strings.Join(j.times[:], " ")+" "+j.command)
 }
 
+// find returns the job of this resource: the one with its name, or else,
+// as Puppet's crontab provider matches unnamed entries, a job without a
+// name marker that is exactly what the resource describes (same schedule,
+// command and environment). Such a job is adopted rather than duplicated:
+// it is in sync, gets the marker when the job next changes, and is what
+// ensure => absent removes.
 func (c *cronRes) find(jobs []cronJob) (cronJob, bool) {
 	for _, j := range jobs {
 		if j.name == c.name {
+			return j, true
+		}
+	}
+	if !c.hasCommand {
+		return cronJob{}, false
+	}
+	w := c.want(cronJob{}, false)
+	for _, j := range jobs {
+		if j.name == "" && j.command == w.command && j.special == w.special && j.times == w.times &&
+			strings.Join(j.env, "\n") == strings.Join(w.env, "\n") {
 			return j, true
 		}
 	}
@@ -398,6 +414,9 @@ func (c *cronRes) Apply(ctx context.Context, env *Env, changes []Change) error {
 		// Every block of the name goes, so a duplicate left by hand
 		// cannot bring the job back.
 		out = dropCronBlocks(lines, jobs, c.name)
+		if exists && cur.name == "" { // an adopted job
+			out = append(append([]string(nil), lines[:cur.start]...), lines[cur.end:]...)
+		}
 	case !exists:
 		out = append(lines, c.want(cronJob{}, false).lines()...)
 	default:

@@ -150,3 +150,27 @@ func TestCronUnknownUser(t *testing.T) {
 		t.Error("Check of a job for an unknown user succeeded")
 	}
 }
+
+// A job written by hand exactly as the resource describes it is adopted,
+// not added a second time; removing the resource removes it.
+func TestCronAdoptsIdenticalUnnamedJob(t *testing.T) {
+	user := sysCronUser(t)
+	hand := []string{"# by hand", "30 2 * * * /usr/bin/backup", "0 * * * * /usr/bin/other"}
+	if err := writeCrontab(context.Background(), user, hand); err != nil {
+		t.Fatal(err)
+	}
+	params := func(kv ...any) map[string]any {
+		m := map[string]any{"user": user, "command": "/usr/bin/backup", "minute": 30, "hour": 2}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	sysWantMessages(t, sysCheck(t, sysNew(t, "cron", "backup", params())))
+	// Another schedule is another job: it is added.
+	sysWantMessages(t, sysCheck(t, sysNew(t, "cron", "backup", params("hour", 3))), "ensure: created")
+	sysWantMessages(t, sysConverge(t, sysNew(t, "cron", "backup", params("ensure", "absent"))), "ensure: removed")
+	if got := sysCrontab(t, user); got != "# by hand\n0 * * * * /usr/bin/other\n" {
+		t.Fatalf("crontab after removing the adopted job:\n%s", got)
+	}
+}
