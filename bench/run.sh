@@ -74,10 +74,11 @@ ratio() {
 secs() { awk -v ms="$1" 'BEGIN { if (ms == "-") print "-"; else printf "%.3f", ms / 1000 }'; }
 mb() { awk -v kb="$1" 'BEGIN { if (kb == "-") print "-"; else printf "%.0f", kb / 1024 }'; }
 
-puppet_apply() {
-	local dir=$1
-	puppet apply --detailed-exitcodes --color=false --vardir "$dir/puppet/var" \
-		--confdir "$dir/puppet/conf" --codedir "$dir/puppet/code" "$dir/site.pp"
+# puppet_args DIR: the arguments of puppet apply for the manifest in DIR,
+# with private state so nothing global changes.
+puppet_args() {
+	echo apply --detailed-exitcodes --color=false --vardir "$1/puppet/var" \
+		--confdir "$1/puppet/conf" --codedir "$1/puppet/code" "$1/site.pp"
 }
 
 for n in $N; do
@@ -93,8 +94,10 @@ for n in $N; do
 		measure "$res/physlimit" 0 "$WORK/bin/physlimit" "$dir/files.txt"
 		if [ "$PUPPET" = yes ]; then
 			rm -rf "$dir/root" "$dir/puppet"
-			measure "$res/puppet-first" 2 puppet_apply "$dir"
-			measure "$res/puppet-noop" 0 puppet_apply "$dir"
+			# shellcheck disable=SC2046 # WORK has no spaces (mktemp)
+			measure "$res/puppet-first" 2 puppet $(puppet_args "$dir")
+			# shellcheck disable=SC2046
+			measure "$res/puppet-noop" 0 puppet $(puppet_args "$dir")
 		fi
 	done
 	rm -rf "$dir/root" "$dir/var" "$dir/puppet"
