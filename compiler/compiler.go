@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/log"
@@ -108,6 +109,10 @@ type compiler struct {
 	dropped      map[catalog.Ref]bool
 	// extraTags are the tags tag() gave to a class or defined resource.
 	extraTags map[catalog.Ref][]string
+	// templates are the parsed EPP files by path; eppBuf receives the
+	// output of the template being rendered.
+	templates map[string]*Template
+	eppBuf    *strings.Builder
 }
 
 func newCompiler(opts Options) *compiler {
@@ -152,6 +157,7 @@ func newCompiler(opts Options) *compiler {
 		meta:        map[catalog.Ref]*resMeta{},
 		dropped:     map[catalog.Ref]bool{},
 		extraTags:   map[catalog.Ref][]string{},
+		templates:   map[string]*Template{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}

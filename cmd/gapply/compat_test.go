@@ -24,8 +24,9 @@ import (
 // changes in the same words. Puppet's behaviour is gapply's specification;
 // this test is where the two meet.
 //
-// A case is a txtar archive: manifest.pp, and files under root/ that exist
-// before the first run.
+// A case is a txtar archive: manifest.pp, files under root/ that exist
+// before the first run, and modules under modules/ (both tools then get
+// that directory as --modulepath).
 func TestSameResultAsPuppet(t *testing.T) {
 	puppet, err := exec.LookPath("puppet")
 	if err != nil {
@@ -53,11 +54,15 @@ func TestSameResultAsPuppet(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			var extra []string // --modulepath when the case has modules
 			for _, f := range ar.Files {
 				var dsts []string
 				switch {
 				case f.Name == "manifest.pp":
 					dsts = []string{manifest}
+				case strings.HasPrefix(f.Name, "modules/"):
+					dsts = []string{filepath.Join(work, f.Name)}
+					extra = []string{"--modulepath", filepath.Join(work, "modules")}
 				case strings.HasPrefix(f.Name, "root/"):
 					rel := strings.TrimPrefix(f.Name, "root/")
 					dsts = []string{filepath.Join(puppetRoot, rel), filepath.Join(gapplyRoot, rel)}
@@ -74,8 +79,8 @@ func TestSameResultAsPuppet(t *testing.T) {
 				}
 			}
 			for run := 1; run <= 2; run++ {
-				pCode, pOut := applyWithPuppet(t, puppet, work, manifest, puppetRoot)
-				gCode, gOut := applyWithGapply(t, work, manifest, gapplyRoot)
+				pCode, pOut := applyWithPuppet(t, puppet, work, manifest, puppetRoot, extra...)
+				gCode, gOut := applyWithGapply(t, work, manifest, gapplyRoot, extra...)
 				if pCode != gCode {
 					t.Errorf("run %d: puppet exited %d, gapply %d\npuppet:\n%s\ngapply:\n%s", run, pCode, gCode, pOut, gOut)
 				}
@@ -92,12 +97,13 @@ func TestSameResultAsPuppet(t *testing.T) {
 	}
 }
 
-func applyWithPuppet(t *testing.T, puppet, work, manifest, root string) (int, string) {
+func applyWithPuppet(t *testing.T, puppet, work, manifest, root string, extra ...string) (int, string) {
 	t.Helper()
 	p := filepath.Join(work, "puppet-state")
-	cmd := exec.Command(puppet, "apply", "--detailed-exitcodes", "--color=false",
-		"--vardir", p+"/var", "--confdir", p+"/conf", "--codedir", p+"/code",
-		"--logdest", "console", manifest)
+	args := []string{"apply", "--detailed-exitcodes", "--color=false",
+		"--vardir", p + "/var", "--confdir", p + "/conf", "--codedir", p + "/code",
+		"--logdest", "console"}
+	cmd := exec.Command(puppet, append(append(args, extra...), manifest)...)
 	cmd.Env = append(os.Environ(), "FACTER_root="+root)
 	cmd.Dir = work
 	out, err := cmd.CombinedOutput()
@@ -111,11 +117,12 @@ func applyWithPuppet(t *testing.T, puppet, work, manifest, root string) (int, st
 	return code, string(out)
 }
 
-func applyWithGapply(t *testing.T, work, manifest, root string) (int, string) {
+func applyWithGapply(t *testing.T, work, manifest, root string, extra ...string) (int, string) {
 	t.Helper()
 	t.Setenv("FACTER_root", root)
 	var out bytes.Buffer
-	code := run([]string{"apply", "-v", "--detailed-exitcodes", "--vardir", filepath.Join(work, "gapply-state"), manifest}, nil, &out, &out)
+	args := append([]string{"apply", "-v", "--detailed-exitcodes", "--vardir", filepath.Join(work, "gapply-state")}, extra...)
+	code := run(append(args, manifest), nil, &out, &out)
 	return code, out.String()
 }
 
@@ -124,7 +131,7 @@ func applyWithGapply(t *testing.T, work, manifest, root string) (int, string) {
 // order of independent resources may legitimately differ. Puppet's
 // containment path (/Stage[main]/Foo::Bar/Mydef[x]/) is dropped: gapply
 // names resources without it.
-var changeLine = regexp.MustCompile(`(?:/Stage\[main\]/(?:[A-Z][A-Za-z0-9_]*(?:::[A-Z][A-Za-z0-9_]*)*(?:\[[^\]]*\])?/)*?)?((?:[A-Z][a-z_]*(?:::[A-Z][a-z_]*)*)\[.*?\](?:/[a-z_]+)?: .*)$`)
+var changeLine = regexp.MustCompile(`(?:/Stage\[main\]/(?:[A-Z][A-Za-z0-9_]*(?:::[A-Z][A-Za-z0-9_]*)*(?:\[[^\]]*\])?/)*)?((?:[A-Z][a-z_]*(?:::[A-Z][a-z_]*)*)\[.*?\](?:/[a-z_]+)?: .*)$`)
 
 func changeLines(out, root string) []string {
 	var lines []string
