@@ -125,13 +125,14 @@ func LoadAutosignFile(path string) (AutosignPolicy, error) {
 }
 
 // ParseAutosignSetting interprets the value of the autosign setting as Puppet
-// does: "true" or "false", or otherwise the path of an autosign.conf file.
+// does: "true" or "false" ("on" and "off" too), or otherwise the path of an
+// autosign.conf file.
 // Puppet's policy executables (an executable path) are not supported.
 func ParseAutosignSetting(value string) (AutosignPolicy, error) {
 	switch strings.TrimSpace(value) {
-	case "", "false":
+	case "", "false", "off":
 		return AutosignPolicy{Mode: AutosignOff}, nil
-	case "true":
+	case "true", "on":
 		return AutosignPolicy{Mode: AutosignOn}, nil
 	}
 	return LoadAutosignFile(value)
