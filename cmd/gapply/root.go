@@ -134,6 +134,7 @@ func newRootCmd(s streams) *cobra.Command {
 		newFilebucketCmd(s, g),
 		newFmtCmd(s),
 		newResourceCmd(s),
+		newCACmd(s, g), newMasterCmd(s, g),
 	)
 	return root
 }
