@@ -79,11 +79,13 @@ func (c *compiler) evalHCL(mod *hclmanifest.Module, f *hclmanifest.File) {
 		attrs := make([]attr, len(r.Attrs))
 		for i, a := range r.Attrs {
 			at := a.NameRange
+			value := FromData(a.Value)
 			if _, isRel := relationMetaparams[a.Name]; isRel {
 				// A missing reference is pointed at where it is written.
 				at = a.ValueRange
+				value = normalizeClassRefs(value)
 			}
-			attrs[i] = attr{name: a.Name, value: FromData(a.Value), at: at}
+			attrs[i] = attr{name: a.Name, value: value, at: at}
 		}
 		switch {
 		case r.Type == "class":
@@ -100,6 +102,24 @@ func (c *compiler) evalHCL(mod *hclmanifest.Module, f *hclmanifest.File) {
 			}
 		}
 	}
+}
+
+// normalizeClassRefs gives class references the title Puppet gives
+// them, class["web"] being Class[Web], as the .pp side does when it reads
+// Class['web'].
+func normalizeClassRefs(v any) any {
+	switch v := v.(type) {
+	case catalog.Ref:
+		if v.Type == "Class" {
+			v.Title = classTitle(v.Title)
+		}
+		return v
+	case []any:
+		for i := range v {
+			v[i] = normalizeClassRefs(v[i])
+		}
+	}
+	return v
 }
 
 // paramFailed finds the parameter a resource type's validation names.

@@ -207,7 +207,7 @@ func TestHCLErrors(t *testing.T) {
 func TestHCLClassAndDefaults(t *testing.T) {
 	cat, diags := compileFiles(t,
 		"a.pp", "File { mode => '0600' }\nclass web($port = 80) { notify { \"port ${port}\": } }\n",
-		"b.hcl", "class \"web\" {\n  port = 8080\n}\nfile \"/x\" {\n  content = \"x\"\n}\n")
+		"b.hcl", "class \"web\" {\n  port = 8080\n}\nfile \"/x\" {\n  content = \"x\"\n  require = class[\"web\"]\n}\n")
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -221,5 +221,9 @@ func TestHCLClassAndDefaults(t *testing.T) {
 	want := []string{"Notify[port 8080]", "File[/x]"}
 	if diff := cmp.Diff(want, titles); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	wantEdges := []catalog.Edge{{Source: catalog.Ref{Type: "Notify", Title: "port 8080"}, Target: catalog.Ref{Type: "File", Title: "/x"}}}
+	if diff := cmp.Diff(wantEdges, cat.Edges); diff != "" {
+		t.Errorf("requiring a class requires what it contains (-want +got):\n%s", diff)
 	}
 }
