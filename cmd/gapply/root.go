@@ -133,6 +133,7 @@ func newRootCmd(s streams) *cobra.Command {
 		newFactsCmd(s, g),
 		newFilebucketCmd(s, g),
 		newFmtCmd(s),
+		newAgentCmd(s, g), newHookCmd(s, g), newReportCmd(s, g),
 		newResourceCmd(s),
 		newCACmd(s, g), newMasterCmd(s, g),
 	)
