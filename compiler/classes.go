@@ -61,6 +61,9 @@ func (c *compiler) collect(body []parser.Expr, prefix string) {
 		}
 		return name
 	}
+	if prefix == "" && c.firstFile == "" && len(body) > 0 {
+		c.firstFile = body[0].Range().Filename
+	}
 	for _, e := range body {
 		switch d := e.(type) {
 		case *parser.ClassDef:
@@ -252,6 +255,15 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 				continue
 			}
 			typ, typed = tv.(TypeRef)
+		}
+		if !have && ref.Type == "Class" {
+			// Automatic parameter lookup: class::param in Hiera.
+			hv, found, err := c.hieraLookup(className(ref.Title)+"::"+p.Name, "first")
+			if err != nil {
+				errs = append(errs, errorf(at, "%s: looking up parameter '%s': %v", ref, p.Name, err))
+				continue
+			}
+			v, have = hv, found
 		}
 		if !have && p.Default != nil {
 			dv, err := c.eval(p.Default, sc)

@@ -47,6 +47,10 @@ type Options struct {
 	ModulePath []string
 	// Settings are the $settings::name variables.
 	Settings map[string]any
+	// HieraConfig is the hiera.yaml for lookup() and automatic class
+	// parameters; by default the hiera.yaml of the environment root: next
+	// to the first manifest, or above it when it is in manifests/.
+	HieraConfig string
 	// Log receives the output of notice, warning and friends. Nil
 	// discards it.
 	Log *log.Logger
@@ -113,6 +117,13 @@ type compiler struct {
 	// output of the template being rendered.
 	templates map[string]*Template
 	eppBuf    *strings.Builder
+	// firstFile is the first manifest collected, whose directory is the
+	// environment root; hiera is loaded on the first lookup (hieraDone),
+	// and hieraData caches its data files.
+	firstFile string
+	hiera     *hieraConfig
+	hieraDone bool
+	hieraData map[string]*Hash
 }
 
 func newCompiler(opts Options) *compiler {
@@ -158,6 +169,7 @@ func newCompiler(opts Options) *compiler {
 		dropped:     map[catalog.Ref]bool{},
 		extraTags:   map[catalog.Ref][]string{},
 		templates:   map[string]*Template{},
+		hieraData:   map[string]*Hash{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}
@@ -175,6 +187,9 @@ func newCompiler(opts Options) *compiler {
 	trusted := NewHash()
 	trusted.Set("authenticated", "local")
 	trusted.Set("certname", opts.Node)
+	host, domain, _ := strings.Cut(opts.Node, ".")
+	trusted.Set("hostname", host)
+	trusted.Set("domain", domain)
 	trusted.Set("extensions", NewHash())
 	c.top.vars["trusted"] = variable{value: trusted}
 	c.top.vars["environment"] = variable{value: opts.Environment}

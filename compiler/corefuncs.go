@@ -19,6 +19,7 @@ func init() {
 	functions["strip"] = trimmer(strings.TrimSpace)
 	functions["lstrip"] = trimmer(func(s string) string { return strings.TrimLeft(s, " \t\r\n\v\f") })
 	functions["rstrip"] = trimmer(func(s string) string { return strings.TrimRight(s, " \t\r\n\v\f") })
+	functions["merge"] = fnCoreMerge
 	functions["flatten"] = fnFlatten
 	functions["unique"] = fnCoreUnique
 	functions["sort"] = fnSort
@@ -65,6 +66,32 @@ func trimmer(f func(string) string) function {
 		}
 		return nil, cl.paramError("arg", "a value of type String, Numeric or Array", args[0])
 	}
+}
+
+// fnCoreMerge merges hashes left to right (later keys win); undef and empty
+// string arguments are skipped, as stdlib's merge does. (stdlib.go adds the
+// lambda form.)
+func fnCoreMerge(cl *call, args []any) (any, error) {
+	if err := cl.arity(args, 1, -1); err != nil {
+		return nil, err
+	}
+	out := NewHash()
+	for _, a := range args {
+		switch h := a.(type) {
+		case nil:
+		case string:
+			if h != "" {
+				return nil, cl.paramError("args", "a Hash", a)
+			}
+		case *Hash:
+			for i, k := range h.Keys() {
+				out.Set(k, h.Values()[i])
+			}
+		default:
+			return nil, cl.paramError("args", "a Hash", a)
+		}
+	}
+	return out, nil
 }
 
 func fnFlatten(cl *call, args []any) (any, error) {
