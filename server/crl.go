@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
@@ -65,13 +66,17 @@ func (w *crlWatcher) refresh() {
 	w.log.Info("loaded CRL", "file", w.file, "number", w.CRLNumber())
 }
 
-// VerifyPeerCertificate is the handshake check: the current CRL, then the
-// chain, usage and revocation.
-func (w *crlWatcher) VerifyPeerCertificate(raw [][]byte, chains [][]*x509.Certificate) error {
-	if len(raw) > 0 {
-		w.refresh()
+// VerifyConnection is the handshake check (tls.Config.VerifyConnection):
+// the current CRL, then the chain, usage and revocation of the client's
+// certificate, if it showed one. Unlike VerifyPeerCertificate, it also runs
+// on resumed sessions, so a client revoked since its first handshake cannot
+// resume its way past the CRL.
+func (w *crlWatcher) VerifyConnection(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return nil
 	}
-	return w.Verifier.VerifyPeerCertificate(raw, chains)
+	w.refresh()
+	return w.Verify(cs.PeerCertificates, x509.ExtKeyUsageClientAuth, "")
 }
 
 // VerifyClient checks a certificate a trusted proxy forwarded.

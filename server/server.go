@@ -152,11 +152,11 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // or the handshake fails.
 func (s *Server) TLSConfig() *tls.Config {
 	return &tls.Config{
-		MinVersion:            tls.VersionTLS12,
-		Certificates:          []tls.Certificate{s.opts.Certificate},
-		ClientAuth:            tls.VerifyClientCertIfGiven,
-		ClientCAs:             s.verifier.pool(),
-		VerifyPeerCertificate: s.verifier.VerifyPeerCertificate,
+		MinVersion:       tls.VersionTLS12,
+		Certificates:     []tls.Certificate{s.opts.Certificate},
+		ClientAuth:       tls.VerifyClientCertIfGiven,
+		ClientCAs:        s.verifier.pool(),
+		VerifyConnection: s.verifier.VerifyConnection,
 	}
 }
 

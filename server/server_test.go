@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -329,4 +330,40 @@ func TestAgentFallsBackToCachedCatalog(t *testing.T) {
 	if errors.As(out.CatalogError, &he) {
 		t.Errorf("master down should be a connection error, got HTTP %v", he)
 	}
+}
+
+// A client revoked after its first handshake cannot resume its TLS session
+// past the CRL: the check runs on resumed connections too.
+func TestRevokedClientCannotResumeSession(t *testing.T) {
+	p := newPKI(t, false)
+	m := startMaster(t, p, server.Options{CA: p.ca})
+	cert := p.certFor(t, "web8")
+	hc := p.httpsClient(&cert, "")
+	tr := hc.Transport.(*http.Transport)
+	tr.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	tr.DisableKeepAlives = true
+	get := func() (*http.Response, error) { return hc.Get("https://" + m.addr + "/status/v1/simple") }
+	for range 2 { // the second connection resumes the first one's session
+		resp, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resumed := false
+	tr.TLSClientConfig.VerifyConnection = func(cs tls.ConnectionState) error { resumed = cs.DidResume; return nil }
+	if resp, err := get(); err != nil || !resumed {
+		t.Fatalf("session resumption does not work here (%v), so the test proves nothing", err)
+	} else {
+		resp.Body.Close()
+	}
+	if err := p.ca.Revoke("web8"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := get()
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("revoked client resumed its session (resumed=%v)", resumed)
+	}
+	t.Logf("refused: %v", err)
 }
