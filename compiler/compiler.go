@@ -10,6 +10,17 @@
 // every resource is known, so a relationship may name a resource declared
 // further down.
 //
+// Some things wait for the end of evaluation, in this order (see
+// resolveLate): collectors (repeatedly, so they match resources declared
+// after them), realize() calls, resource overrides, then the removal of
+// virtual resources nothing realized, then relationships. Defined types
+// are evaluated where they are declared (eagerly), not queued as Puppet
+// queues them; since collectors and overrides run at the end anyway, they
+// see the resources of defines all the same, and the catalog order is the
+// declaration order. Resource defaults are dynamically scoped, as in
+// Puppet: a class's defaults reach the classes it includes and the
+// defines it declares.
+//
 // The compiler does not stop at the first error: a statement that fails is
 // reported and evaluation goes on with the next one, so one run reports
 // several problems. Every diagnostic carries the exact source range.
