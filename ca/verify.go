@@ -166,7 +166,10 @@ func (v *Verifier) VerifyClient(cert *x509.Certificate) error {
 // handshake. It verifies rawCerts itself rather than trusting verifiedChains, so
 // it works with any ClientAuth mode. With no certificate it returns nil: the CA
 // endpoints serve clients without certificates, and the handler decides by
-// looking at the connection's PeerCertificates. Use with
+// looking at the connection's PeerCertificates. Beware: crypto/tls does not
+// call it on resumed sessions, so a client revoked after its first handshake
+// could resume past the CRL; servers that keep session tickets on should
+// check in tls.Config.VerifyConnection instead (package server does). Use with
 //
 //	&tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: v.Pool(),
 //		VerifyPeerCertificate: v.VerifyPeerCertificate}
