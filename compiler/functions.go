@@ -92,7 +92,7 @@ func (c *compiler) evalCall(e *parser.Call, s *scope) (any, error) {
 		if at.Start.Byte == at.End.Byte {
 			at = e.Range()
 		}
-		return nil, errorf(at, "Unknown function: '%s'.", e.Name)
+		return nil, c.unknownFunction(e.Name, at)
 	}
 	var args []any
 	if e.Receiver != nil {
