@@ -438,7 +438,7 @@ func fnLookup(cl *call, args []any) (any, error) {
 func checkLookupType(cl *call, name string, v any, typ *TypeRef) (any, error) {
 	if typ != nil {
 		if ms := checkType(v, *typ); ms != nil {
-			return nil, errorf(cl.expr.Range(), "Found value has wrong type,%s", describeMismatches("", ms)[1:])
+			return nil, errorf(cl.expr.Range(), "Found value has wrong type,%s", describeMismatches("", ms))
 		}
 	}
 	return v, nil

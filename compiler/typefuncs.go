@@ -55,7 +55,7 @@ func fnAssertType(cl *call, args []any) (any, error) {
 	if cl.expr.Lambda != nil {
 		return cl.callLambda(t, inferType(args[1], false))
 	}
-	return nil, errorf(cl.expr.Range(), "assert_type():%s", describeMismatches("", ms)[1:])
+	return nil, errorf(cl.expr.Range(), "assert_type():%s", describeMismatches("", ms))
 }
 
 // newValue converts args[0] to the type named name, as calling a type does.

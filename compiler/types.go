@@ -50,14 +50,18 @@ func within(p string, ms []mismatch) []mismatch {
 
 // describeMismatches joins the mismatches of a value, each prefixed with
 // what the value is ("parameter 'port'"), as Puppet lists them: one on the
-// same line, several on lines of their own. The result follows a colon.
+// same line, several on lines of their own. The result follows a colon
+// (or a comma); the prefix may be empty.
 func describeMismatches(prefix string, ms []mismatch) string {
+	if prefix != "" {
+		prefix += " "
+	}
 	if len(ms) == 1 {
-		return " " + prefix + " " + ms[0].String()
+		return " " + prefix + ms[0].String()
 	}
 	var b strings.Builder
 	for _, m := range ms {
-		b.WriteString("\n  " + prefix + " " + m.String())
+		b.WriteString("\n  " + prefix + m.String())
 	}
 	return b.String()
 }

@@ -96,7 +96,7 @@ func (c *compiler) userFunction(def *parser.FunctionDef) function {
 			}
 			if t, ok := tv.(TypeRef); ok {
 				if ms := checkType(result, t); ms != nil {
-					return nil, errorf(cl.expr.Range(), "value returned from %s has wrong type,%s", name, describeMismatches("", ms)[1:])
+					return nil, errorf(cl.expr.Range(), "value returned from %s has wrong type,%s", name, describeMismatches("", ms))
 				}
 			}
 		}
