@@ -103,7 +103,7 @@ func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 	}
 	merged := map[pair]bool{}
 	var pairs []pair
-	for _, e := range cat.Edges {
+	for _, e := range append(slices.Clip(cat.Edges), resources.DerivedEdges(cat)...) { // + concat fragments' edges
 		from, okFrom := index[normRef(e.Source)]
 		to, okTo := index[normRef(e.Target)]
 		for _, miss := range []struct {
