@@ -747,6 +747,14 @@ func (p *parser) parsePrimary() Expr {
 			return p.parseTypeAlias()
 		}
 		p.next()
+		// `type` is a keyword only before an alias definition;
+		// type($x) is the core function that returns a value's type.
+		if p.tok.kind == tLParen {
+			c := &Call{Name: t.text, NameRange: t.rng}
+			p.parseCallRest(c)
+			c.Loc = p.rangeFrom(start)
+			return c
+		}
 		return &QualifiedName{Span{t.rng}, t.text}
 	case tIf:
 		return p.parseIf()

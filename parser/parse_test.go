@@ -89,6 +89,8 @@ func TestPrecedence(t *testing.T) {
 		{"$a % 2 + 1", "(+ (% $a 2) 1)"},
 		{"$a >= 1 and $b <= 2", "(and (>= $a 1) (<= $b 2))"},
 		{"$a !~ /x/ or $a >> 1 > 0", "(or (!~ $a <*parser.Regex>) (> (>> $a 1) 0))"},
+		{"type($a) == String", "(== (call type $a) String)"},
+		{"$a = type(1, 'generalized')", "(= $a (call type 1 'generalized'))"},
 	}
 	for _, tt := range tests {
 		e, diags := ParseExpression("t.pp", []byte(tt.src))
