@@ -19,6 +19,7 @@ type manifestOptions struct {
 	certname    string
 	environment string
 	factsDirs   []string
+	hieraConfig string
 }
 
 func (m *manifestOptions) addFlags(fs *pflag.FlagSet) {
@@ -27,6 +28,7 @@ func (m *manifestOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&m.certname, "certname", "", "the node's name for node matching (default: the fqdn fact)")
 	fs.StringVar(&m.environment, "environment", "production", "the environment the catalog is compiled for")
 	fs.StringSliceVar(&m.factsDirs, "external-facts", []string{"/etc/gapply/facts.d"}, "directories of external facts (*.json, *.yaml, *.txt)")
+	fs.StringVar(&m.hieraConfig, "hiera-config", "", "the hiera.yaml for lookup() and class parameters (default: hiera.yaml beside the manifest)")
 }
 
 // compiled is the outcome of reading, parsing and compiling manifests.
@@ -59,6 +61,7 @@ func compileManifests(args []string, m *manifestOptions, logger *log.Logger) (*c
 		ModulePath:  filepath.SplitList(m.modulepath),
 		Settings:    compiler.ManifestSettings(manifest),
 		Version:     srcs.Digest(),
+		HieraConfig: m.hieraConfig,
 		Log:         logger,
 	})
 	return &compiled{catalog: cat, sources: srcs.Files, diags: diags}, nil
