@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -44,6 +45,7 @@ func CompileManifests(files []Manifest, opts Options) (*catalog.Catalog, hcl.Dia
 			Facts:    opts.Facts,
 			Settings: opts.Settings,
 			IsType:   c.isHCLType,
+			EPP:      c.renderHCLTemplate,
 		})
 		c.diags = append(c.diags, diags...)
 	}
@@ -152,4 +154,25 @@ func ParseManifest(name string, src []byte) (Manifest, hcl.Diagnostics) {
 	}
 	f, diags := parser.ParseFile(name, src)
 	return Manifest{PP: f}, diags
+}
+
+// renderHCLTemplate is epp() for HCL manifests: the same EPP templates as
+// .pp manifests, found by absolute path or as "module/template.epp" in the
+// module path, rendered in top scope with the given parameters. Errors are
+// located at the HCL call by hclmanifest.
+func (c *compiler) renderHCLTemplate(path string, params map[string]any) (string, error) {
+	cl := &call{c: c, scope: c.top, expr: &parser.Call{Name: "epp"}, name: "epp"}
+	file, found := c.moduleFile("templates", path)
+	if !found {
+		return "", fmt.Errorf("could not find template '%s'", path)
+	}
+	t, err := c.loadTemplate(cl, file)
+	if err != nil {
+		return "", err
+	}
+	var args *Hash
+	if params != nil {
+		args, _ = FromData(params).(*Hash)
+	}
+	return c.render(cl, t, args, c.top)
 }

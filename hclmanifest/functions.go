@@ -119,8 +119,12 @@ func (m *Module) epp(dir string, args []cty.Value) (cty.Value, error) {
 		return cty.NilVal, fmt.Errorf("epp takes a path and at most one object of parameters")
 	}
 	path := args[0].AsString()
+	// A template beside the manifest goes to the renderer as an absolute
+	// path, which it never mistakes for a module's "mod/template.epp".
 	if local := resolvePath(dir, path); fileExists(local) {
-		path = local
+		if abs, err := filepath.Abs(local); err == nil {
+			path = abs
+		}
 	}
 	params := map[string]any{}
 	if len(args) == 2 {
