@@ -71,16 +71,11 @@ type Options struct {
 // warnings and errors; when they contain an error the catalog must not be
 // applied (it is returned anyway, for tools that show what compiled).
 func Compile(files []*parser.File, opts Options) (*catalog.Catalog, hcl.Diagnostics) {
-	c := newCompiler(opts)
-	for _, f := range files {
-		c.collect(f.Body, "")
+	manifests := make([]Manifest, len(files))
+	for i, f := range files {
+		manifests[i] = Manifest{PP: f}
 	}
-	for _, f := range files {
-		c.evalBlock(f.Body, c.top)
-	}
-	c.evalNode()
-	c.finish()
-	return c.cat, c.diags
+	return CompileManifests(manifests, opts)
 }
 
 // compiler is the state of one compilation.
