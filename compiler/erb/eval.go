@@ -1,0 +1,546 @@
+package erb
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Hash is the compiler's insertion-ordered hash, as the template sees it.
+type Hash interface {
+	Keys() []any
+	Values() []any
+	Get(k any) (any, bool)
+}
+
+// Env connects a template to the compiler. Values are the compiler's:
+// nil, string, int64, float64, bool, []any and Hash (plus symbols the
+// template writes itself).
+type Env struct {
+	// Var returns the Puppet variable @name sees.
+	Var func(name string) (any, bool)
+	// Lookup returns the variable scope['name'] and
+	// scope.lookupvar('name') see ('x', '::x', 'mod::x').
+	Lookup func(name string) (any, bool)
+	// NewHash builds a hash of the compiler's kind.
+	NewHash func(keys, vals []any) any
+}
+
+// symbol is a Ruby symbol (:name).
+type symbol string
+
+// Template is a parsed ERB template.
+type Template struct {
+	name string
+	body []node
+}
+
+// Parse parses an ERB template; name is used in errors.
+func Parse(name, src string) (*Template, error) {
+	toks, err := lexTemplate(name, src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{name: name, toks: toks, locals: map[string]bool{}}
+	body, err := p.statements()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tEOF {
+		return nil, p.errorf(t, "unexpected %s", describe(t))
+	}
+	return &Template{name: name, body: body}, nil
+}
+
+// Execute renders the template.
+func (t *Template) Execute(env *Env) (string, error) {
+	ev := &evaluator{name: t.name, env: env}
+	_, err := ev.block(t.body, map[string]any{})
+	return ev.out.String(), err
+}
+
+type evaluator struct {
+	name  string
+	env   *Env
+	out   strings.Builder
+	depth int
+}
+
+func (ev *evaluator) errorf(n node, format string, args ...any) error {
+	return &Error{ev.name, n.at(), fmt.Sprintf(format, args...)}
+}
+
+// block runs statements and returns the value of the last one.
+func (ev *evaluator) block(body []node, locals map[string]any) (any, error) {
+	var last any
+	for _, n := range body {
+		v, err := ev.stmt(n, locals)
+		if err != nil {
+			return nil, err
+		}
+		last = v
+	}
+	return last, nil
+}
+
+func (ev *evaluator) stmt(n node, locals map[string]any) (any, error) {
+	switch n := n.(type) {
+	case *textNode:
+		ev.out.WriteString(n.s)
+		return nil, nil
+	case *outNode:
+		v, err := ev.eval(n.x, locals)
+		if err != nil {
+			return nil, err
+		}
+		ev.out.WriteString(toS(v))
+		return nil, nil
+	case *ifNode:
+		for i, c := range n.conds {
+			v, err := ev.eval(c, locals)
+			if err != nil {
+				return nil, err
+			}
+			if truthy(v) {
+				return ev.block(n.thens[i], locals)
+			}
+		}
+		return ev.block(n.els, locals)
+	case *assignNode:
+		v, err := ev.eval(n.x, locals)
+		locals[n.name] = v
+		return v, err
+	}
+	return ev.eval(n, locals)
+}
+
+func truthy(v any) bool { return v != nil && v != false }
+
+func (ev *evaluator) eval(n node, locals map[string]any) (any, error) {
+	switch n := n.(type) {
+	case *litNode:
+		return n.v, nil
+	case *ivarNode:
+		v, _ := ev.env.Var(n.name)
+		return v, nil
+	case *localNode:
+		return locals[n.name], nil
+	case *constNode:
+		return nil, ev.errorf(n, "unsupported Ruby: constant %s outside is_a?", n.name)
+	case *scopeNode:
+		return nil, ev.errorf(n, "unsupported Ruby: 'scope' alone (use scope['name'] or scope.lookupvar('name'))")
+	case *interpNode:
+		var b strings.Builder
+		for _, part := range n.parts {
+			v, err := ev.eval(part, locals)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(toS(v))
+		}
+		return b.String(), nil
+	case *arrayNode:
+		out := make([]any, len(n.elems))
+		for i, e := range n.elems {
+			v, err := ev.eval(e, locals)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case *hashNode:
+		keys, err := ev.evalAll(n.keys, locals)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := ev.evalAll(n.vals, locals)
+		if err != nil {
+			return nil, err
+		}
+		return ev.env.NewHash(keys, vals), nil
+	case *condNode:
+		c, err := ev.eval(n.cond, locals)
+		if err != nil {
+			return nil, err
+		}
+		if truthy(c) {
+			return ev.eval(n.yes, locals)
+		}
+		return ev.eval(n.no, locals)
+	case *notNode:
+		v, err := ev.eval(n.x, locals)
+		return !truthy(v), err
+	case *negNode:
+		v, err := ev.eval(n.x, locals)
+		switch x := v.(type) {
+		case int64:
+			return -x, err
+		case float64:
+			return -x, err
+		}
+		return nil, ev.errorf(n, "undefined method '-@' for %s", className(v))
+	case *binNode:
+		return ev.binary(n, locals)
+	case *indexNode:
+		return ev.index(n, locals)
+	case *callNode:
+		return ev.call(n, locals)
+	case *ifNode, *assignNode, *textNode, *outNode:
+		return ev.stmt(n, locals)
+	}
+	return nil, ev.errorf(n, "unsupported construct")
+}
+
+func (ev *evaluator) evalAll(ns []node, locals map[string]any) ([]any, error) {
+	out := make([]any, len(ns))
+	for i, n := range ns {
+		v, err := ev.eval(n, locals)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (ev *evaluator) binary(n *binNode, locals map[string]any) (any, error) {
+	l, err := ev.eval(n.l, locals)
+	if err != nil {
+		return nil, err
+	}
+	switch n.op {
+	case "||":
+		if truthy(l) {
+			return l, nil
+		}
+		return ev.eval(n.r, locals)
+	case "&&":
+		if !truthy(l) {
+			return l, nil
+		}
+		return ev.eval(n.r, locals)
+	}
+	r, err := ev.eval(n.r, locals)
+	if err != nil {
+		return nil, err
+	}
+	switch n.op {
+	case "==":
+		return rubyEqual(l, r), nil
+	case "!=":
+		return !rubyEqual(l, r), nil
+	case "<", ">", "<=", ">=":
+		c, ok := rubyCompare(l, r)
+		if !ok {
+			return nil, ev.errorf(n, "comparison of %s with %s failed", className(l), className(r))
+		}
+		return map[string]bool{"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[n.op], nil
+	}
+	if ls, ok := l.(string); ok && n.op == "+" {
+		if rs, ok := r.(string); ok {
+			return ls + rs, nil
+		}
+		return nil, ev.errorf(n, "no implicit conversion of %s into String", className(r))
+	}
+	if la, ok := l.([]any); ok && n.op == "+" {
+		if ra, ok := r.([]any); ok {
+			return append(append([]any{}, la...), ra...), nil
+		}
+	}
+	return ev.arith(n, l, r)
+}
+
+func (ev *evaluator) arith(n *binNode, l, r any) (any, error) {
+	li, lInt := l.(int64)
+	ri, rInt := r.(int64)
+	if lInt && rInt {
+		switch n.op {
+		case "+":
+			return li + ri, nil
+		case "-":
+			return li - ri, nil
+		case "*":
+			return li * ri, nil
+		case "/", "%":
+			if ri == 0 {
+				return nil, ev.errorf(n, "divided by 0")
+			}
+			q, m := li/ri, li%ri
+			if m != 0 && (m < 0) != (ri < 0) { // Ruby floors
+				q--
+				m += ri
+			}
+			if n.op == "/" {
+				return q, nil
+			}
+			return m, nil
+		}
+	}
+	lf, ok1 := toFloat(l)
+	rf, ok2 := toFloat(r)
+	if !ok1 || !ok2 {
+		return nil, ev.errorf(n, "undefined method '%s' for %s", n.op, className(l))
+	}
+	switch n.op {
+	case "+":
+		return lf + rf, nil
+	case "-":
+		return lf - rf, nil
+	case "*":
+		return lf * rf, nil
+	case "/":
+		return lf / rf, nil
+	}
+	return math.Mod(lf, rf), nil
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+func rubyEqual(a, b any) bool {
+	if af, ok := toFloat(a); ok {
+		bf, ok := toFloat(b)
+		return ok && af == bf
+	}
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !rubyEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case Hash:
+		y, ok := b.(Hash)
+		if !ok || len(x.Keys()) != len(y.Keys()) {
+			return false
+		}
+		for i, k := range x.Keys() {
+			v, ok := y.Get(k)
+			if !ok || !rubyEqual(x.Values()[i], v) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.TypeOf(a) == reflect.TypeOf(b) && a == b
+}
+
+func rubyCompare(a, b any) (int, bool) {
+	if af, ok := toFloat(a); ok {
+		if bf, ok := toFloat(b); ok {
+			switch {
+			case af < bf:
+				return -1, true
+			case af > bf:
+				return 1, true
+			}
+			return 0, true
+		}
+		return 0, false
+	}
+	as, ok1 := a.(string)
+	bs, ok2 := b.(string)
+	if ok1 && ok2 {
+		return strings.Compare(as, bs), true
+	}
+	return 0, false
+}
+
+func (ev *evaluator) index(n *indexNode, locals map[string]any) (any, error) {
+	args, err := ev.evalAll(n.args, locals)
+	if err != nil {
+		return nil, err
+	}
+	if _, isScope := n.recv.(*scopeNode); isScope {
+		return ev.lookup(n, args)
+	}
+	recv, err := ev.eval(n.recv, locals)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) != 1 {
+		return nil, ev.errorf(n, "unsupported Ruby: [] with %d arguments", len(args))
+	}
+	switch r := recv.(type) {
+	case Hash:
+		v, _ := r.Get(args[0])
+		return v, nil
+	case []any:
+		i, ok := args[0].(int64)
+		if !ok {
+			return nil, ev.errorf(n, "no implicit conversion of %s into Integer", className(args[0]))
+		}
+		if i < 0 {
+			i += int64(len(r))
+		}
+		if i < 0 || i >= int64(len(r)) {
+			return nil, nil
+		}
+		return r[i], nil
+	case string:
+		i, ok := args[0].(int64)
+		rs := []rune(r)
+		if !ok {
+			return nil, ev.errorf(n, "unsupported Ruby: String[%s]", className(args[0]))
+		}
+		if i < 0 {
+			i += int64(len(rs))
+		}
+		if i < 0 || i >= int64(len(rs)) {
+			return nil, nil
+		}
+		return string(rs[i]), nil
+	case nil:
+		return nil, ev.errorf(n, "undefined method '[]' for nil")
+	}
+	return nil, ev.errorf(n, "undefined method '[]' for %s", className(recv))
+}
+
+// lookup is scope['name'] and scope.lookupvar('name'): an unknown
+// variable is nil.
+func (ev *evaluator) lookup(n node, args []any) (any, error) {
+	if len(args) != 1 {
+		return nil, ev.errorf(n, "scope lookup takes one variable name")
+	}
+	name, ok := args[0].(string)
+	if !ok {
+		return nil, ev.errorf(n, "scope lookup takes a String, got %s", className(args[0]))
+	}
+	v, _ := ev.env.Lookup(name)
+	return v, nil
+}
+
+// className is the Ruby class of a value, for messages and is_a?.
+func className(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NilClass"
+	case string:
+		return "String"
+	case int64:
+		return "Integer"
+	case float64:
+		return "Float"
+	case bool:
+		if v == true {
+			return "TrueClass"
+		}
+		return "FalseClass"
+	case []any:
+		return "Array"
+	case Hash:
+		return "Hash"
+	case symbol:
+		return "Symbol"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// toS is Ruby's to_s: nil is empty, collections print as inspect.
+func toS(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case symbol:
+		return string(x)
+	case []any, Hash:
+		return inspect(v)
+	}
+	return inspect(v)
+}
+
+// inspect is Ruby 3.1's inspect.
+func inspect(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nil"
+	case string:
+		return strconv.Quote(x)
+	case symbol:
+		return ":" + string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return rubyFloat(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = inspect(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case Hash:
+		parts := make([]string, len(x.Keys()))
+		for i, k := range x.Keys() {
+			parts[i] = inspect(k) + "=>" + inspect(x.Values()[i])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+// rubyFloat prints a float as Ruby: always with a fraction or exponent.
+func rubyFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	if a := math.Abs(f); a != 0 && (a >= 1e16 || a < 1e-4) {
+		s := strconv.FormatFloat(f, 'e', -1, 64)
+		mant, exp, _ := strings.Cut(s, "e")
+		if !strings.Contains(mant, ".") {
+			mant += ".0"
+		}
+		if exp[0] == '+' {
+			exp = exp[1:]
+		}
+		return mant + "e" + exp
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// sortValues sorts as Ruby's Array#sort: numbers or strings, not mixed.
+func sortValues(vals []any) ([]any, bool) {
+	out := append([]any{}, vals...)
+	ok := true
+	sort.SliceStable(out, func(i, j int) bool {
+		c, cmpOK := rubyCompare(out[i], out[j])
+		if !cmpOK {
+			if a, isArr := out[i].([]any); isArr {
+				if b, isArr := out[j].([]any); isArr && len(a) > 0 && len(b) > 0 {
+					c, cmpOK = rubyCompare(a[0], b[0])
+				}
+			}
+		}
+		ok = ok && cmpOK
+		return c < 0
+	})
+	return out, ok
+}
