@@ -176,7 +176,11 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	if !exists(res.Tree) {
 		w := &treeWriter{modulesDir: filepath.Join(s.Dir, "modules"), auth: &src.Auth}
 		prev := s.snapshot(repo, res.Previous)
-		if err := s.writeTree(ctx, w, repo, head, url, prev, res.Tree); err != nil {
+		recycled, err := s.writeTree(ctx, w, repo, head, url, prev, res.Previous, res.Tree)
+		if recycled != "" {
+			res.Pruned = append(res.Pruned, recycled)
+		}
+		if err != nil {
 			return fail("checkout", fmt.Errorf("%w: %w", ErrCheckout, err))
 		}
 	}
@@ -197,7 +201,8 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		return fail("switch", err)
 	}
 	res.Changed = res.Commit != res.Previous
-	res.Pruned, res.PruneError = s.prune(res.Commit)
+	pruned, err := s.prune(res.Commit)
+	res.Pruned, res.PruneError = append(res.Pruned, pruned...), err
 	return res, nil
 }
 
@@ -301,29 +306,34 @@ func verify(repo *git.Repository, head plumbing.Hash, keyring string) error {
 }
 
 // writeTree writes the commit into a temporary directory next to its final
-// place, flushes it to disk and renames it into place, so a tree directory
-// exists only once complete.
-func (s *Syncer) writeTree(ctx context.Context, w *treeWriter, repo *git.Repository, head plumbing.Hash, url string, prev *snapshot, final string) error {
-	tmp, err := os.MkdirTemp(s.treesDir(), ".tmp-"+head.String()+"-")
+// place (recycling a tree that is about to be pruned when it can), flushes
+// it to disk and renames it into place, so a tree directory exists only once
+// complete.
+// It returns the commit whose tree was recycled, if one was.
+func (s *Syncer) writeTree(ctx context.Context, w *treeWriter, repo *git.Repository, head plumbing.Hash, url string, prev *snapshot, current, final string) (string, error) {
+	recycled, tmp, err := s.recycle(ctx, repo, head, current)
+	if errors.Is(err, errNoRecycle) {
+		if tmp, err = os.MkdirTemp(s.treesDir(), ".tmp-"+head.String()+"-"); err != nil {
+			return "", err
+		}
+		if err := os.Chmod(tmp, 0o755); err != nil {
+			return "", err
+		}
+		err = w.write(ctx, repo, head, tmp, url, prev, 0)
+	}
 	if err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := w.write(ctx, repo, head, tmp, url, prev, 0); err != nil {
 		os.RemoveAll(tmp) //nolint:errcheck // best effort; the next Sync removes leftovers
-		return err
+		return recycled, err
 	}
 	if err := syncFS(tmp); err != nil {
 		os.RemoveAll(tmp) //nolint:errcheck // as above
-		return err
+		return recycled, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.RemoveAll(tmp) //nolint:errcheck // as above
-		return err
+		return recycled, err
 	}
-	return nil
+	return recycled, nil
 }
 
 // snapshot returns the tree of commit (the previous current one) for

@@ -3,13 +3,14 @@
 // git checkout with the git CLI on the same repository". It builds the
 // repository with the git CLI in a temporary directory, makes a first sync
 // both ways, then times N one-file changes both ways and prints the medians
-// and their ratio. Run: go run ./bench/agent_sync [-files 10000] [-rounds 5]
+// and their ratio. Run: go run ./bench/agent_sync [-files 10000] [-rounds 5] [-daemon]
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,8 +23,9 @@ import (
 func main() {
 	files := flag.Int("files", 10000, "files in the repository")
 	rounds := flag.Int("rounds", 5, "one-file changes timed")
+	daemon := flag.Bool("daemon", false, "fetch from git daemon over git:// on loopback (both sides) instead of the bare repository's path")
 	flag.Parse()
-	if err := run(*files, *rounds); err != nil {
+	if err := run(*files, *rounds, *daemon); err != nil {
 		fmt.Fprintln(os.Stderr, "agent_sync:", err)
 		os.Exit(1)
 	}
@@ -43,7 +45,7 @@ func median(ds []time.Duration) time.Duration {
 	return ds[len(ds)/2]
 }
 
-func run(files, rounds int) error {
+func run(files, rounds int, daemon bool) error {
 	base, err := os.MkdirTemp("", "agent_sync")
 	if err != nil {
 		return err
@@ -68,11 +70,20 @@ func run(files, rounds int) error {
 	if err := git(base, "clone", "-q", "--bare", work, bare); err != nil {
 		return err
 	}
-	if err := git(base, "clone", "-q", "-b", "production", bare, clone); err != nil {
+	url := bare
+	if daemon {
+		port, stop, err := startDaemon(base)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		url = fmt.Sprintf("git://127.0.0.1:%d/site.git", port)
+	}
+	if err := git(base, "clone", "-q", "-b", "production", url, clone); err != nil {
 		return err
 	}
 	s := &gitsync.Syncer{Dir: filepath.Join(base, "state")}
-	src := gitsync.Source{URL: bare, Branch: "production"}
+	src := gitsync.Source{URL: url, Branch: "production"}
 	ctx := context.Background()
 	if _, err := s.Sync(ctx, src); err != nil {
 		return err
@@ -104,7 +115,32 @@ func run(files, rounds int) error {
 		ours = append(ours, time.Since(start))
 	}
 	o, t := median(ours), median(theirs)
-	fmt.Printf("files=%d rounds=%d gitsync median=%v git fetch+checkout median=%v ratio=%.2f (limit 2.00)\n",
-		files, rounds, o.Round(time.Millisecond), t.Round(time.Millisecond), float64(o)/float64(t))
+	fmt.Printf("url=%s files=%d rounds=%d gitsync median=%v git fetch+checkout median=%v ratio=%.2f (limit 2.00)\n",
+		url, files, rounds, o.Round(time.Millisecond), t.Round(time.Millisecond), float64(o)/float64(t))
 	return nil
+}
+
+// startDaemon serves base over git:// on a free loopback port.
+func startDaemon(base string) (int, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--base-path="+base,
+		"--listen=127.0.0.1", fmt.Sprintf("--port=%d", port), base)
+	if err := cmd.Start(); err != nil {
+		return 0, nil, err
+	}
+	stop := func() { cmd.Process.Kill(); cmd.Wait() } //nolint:errcheck // stopping
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return port, stop, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	return 0, nil, fmt.Errorf("git daemon did not start")
 }
