@@ -51,7 +51,9 @@ func TestRecycledTreesMatchFreshOnes(t *testing.T) {
 	up := newUpstream(t, t.TempDir(), "production")
 	s := &Syncer{Dir: t.TempDir(), Keep: 2}
 	steps := []func(){
-		func() { up.commit(map[string]string{"a/b/c.pp": "c1\n", "a/keep.pp": "k\n", "top.pp": "t\n", "x": "file\n"}, nil) },
+		func() {
+			up.commit(map[string]string{"a/b/c.pp": "c1\n", "a/keep.pp": "k\n", "top.pp": "t\n", "x": "file\n"}, nil)
+		},
 		func() { up.commit(map[string]string{"a/b/c.pp": "c2\n", "new/deep/n.pp": "n\n"}, nil) },
 		func() { // delete a whole directory, make x a directory
 			gitRun(t, up.dir, "rm", "-q", "-r", "a/b", "x")
