@@ -17,8 +17,10 @@
 //
 // Trees are written straight from the git objects (no index, no .git entry
 // inside, so a tree is just the files), and a file unchanged since the
-// previous tree is a hard link to it, which keeps a one-file change in a big
-// repository cheap. Trees are read-only by contract: whoever uses them must
+// previous tree is a hard link to it. Once Keep trees exist, the oldest one,
+// about to be pruned, is recycled instead: renamed aside and brought to the
+// new commit by the diff between the two (recycle.go), so a one-file change
+// in a big repository costs one file. Trees are read-only by contract: whoever uses them must
 // not edit them in place. Dir is created 0700, since manifests and their data
 // often hold secrets.
 //
