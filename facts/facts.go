@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -83,15 +82,11 @@ func core(root string) map[string]any {
 	osFacts["architecture"] = arch
 	osFacts["hardware"] = hardware
 
-	ip := primaryIPv4()
-	networking := map[string]any{
-		"hostname": host,
-		"domain":   domain,
-		"fqdn":     fqdn,
-	}
-	if ip != "" {
-		networking["ip"] = ip
-	}
+	networking := networkFacts()
+	networking["hostname"] = host
+	networking["domain"] = domain
+	networking["fqdn"] = fqdn
+	virtual, isVirtual := virtualFacts(root)
 	identity := map[string]any{"uid": int64(os.Getuid()), "gid": int64(os.Getgid()), "privileged": os.Getuid() == 0}
 	if u, err := user.Current(); err == nil {
 		identity["user"] = u.Username
@@ -108,8 +103,11 @@ func core(root string) map[string]any {
 		"kernelrelease": kernelRelease,
 		"architecture":  arch,
 		"hardwaremodel": hardware,
-		"processors":    map[string]any{"count": int64(runtime.NumCPU())},
+		"processors":    processorFacts(root, runtime.NumCPU()),
 		"path":          os.Getenv("PATH"),
+		"timezone":      timezone(),
+		"virtual":       virtual,
+		"is_virtual":    isVirtual,
 		// Legacy flat facts, still read by many manifests.
 		"hostname":        host,
 		"domain":          domain,
@@ -121,8 +119,16 @@ func core(root string) map[string]any {
 		f["operatingsystemrelease"] = release["full"]
 		f["operatingsystemmajrelease"] = release["major"]
 	}
-	if ip != "" {
-		f["ipaddress"] = ip
+	if mem := memoryFacts(root); mem != nil {
+		f["memory"] = mem
+	}
+	if up := uptimeFacts(root); up != nil {
+		f["system_uptime"] = up
+	}
+	for legacy, key := range map[string]string{"ipaddress": "ip", "ipaddress6": "ip6", "macaddress": "mac"} {
+		if v, ok := networking[key]; ok {
+			f[legacy] = v
+		}
 	}
 	return f
 }
@@ -222,21 +228,6 @@ func debianArch(machine string) string {
 		return "i386"
 	}
 	return machine
-}
-
-// primaryIPv4 is the first non-loopback IPv4 address, as Facter's
-// networking.ip.
-func primaryIPv4() string {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return ""
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
-			return n.IP.String()
-		}
-	}
-	return ""
 }
 
 func fromEnviron(env []string) map[string]any {
