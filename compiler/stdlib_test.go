@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/gapply/gapply/catalog"
 	"github.com/gapply/gapply/parser"
 )
 
@@ -148,7 +149,7 @@ func writeStdlibFile(t *testing.T, dir, rel, content string) {
 	}
 }
 
-func compileStdlibModules(t *testing.T, modulePath, src string) (any, hcl.Diagnostics) {
+func compileStdlibModules(t *testing.T, modulePath, src string) (*catalog.Catalog, hcl.Diagnostics) {
 	t.Helper()
 	f, diags := parser.ParseFile("site.pp", []byte(src))
 	if diags.HasErrors() {

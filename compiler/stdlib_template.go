@@ -1,0 +1,146 @@
+package compiler
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gapply/gapply/compiler/erb"
+)
+
+// ERB templates: template('mod/x.erb', ...) renders MODULE/templates/x.erb
+// and inline_template(src, ...) its source, each concatenating the
+// results of all its arguments, as Puppet does. The Ruby in them is run by
+// compiler/erb, which knows the subset modules' templates use and refuses
+// the rest with the template, line and construct. The template sees the
+// variables of the scope that calls it: @name as the caller's visible
+// variables, scope['mod::x'] and scope.lookupvar for qualified and
+// top-scope ones; undef is nil.
+//
+// This file registers after epp.go (files initialise in name order), so
+// its template and inline_template replace the refusal there.
+
+func init() {
+	functions["template"] = fnERBTemplate
+	functions["inline_template"] = fnInlineTemplate
+}
+
+func fnERBTemplate(cl *call, args []any) (any, error) {
+	if err := cl.arity(args, 1, -1); err != nil {
+		return nil, err
+	}
+	var out strings.Builder
+	for _, a := range args {
+		name, ok := a.(string)
+		if !ok {
+			return nil, cl.errorf("expects String template names, got %s", typeName(a))
+		}
+		path, found := cl.c.moduleFile("templates", name)
+		if !found {
+			return nil, cl.errorf("Could not find template '%s'", name)
+		}
+		t, err := cl.c.erbTemplate(path)
+		if err != nil {
+			return nil, cl.erbError(err)
+		}
+		s, err := t.Execute(cl.erbEnv())
+		if err != nil {
+			return nil, cl.erbError(err)
+		}
+		out.WriteString(s)
+	}
+	return out.String(), nil
+}
+
+func fnInlineTemplate(cl *call, args []any) (any, error) {
+	if err := cl.arity(args, 1, -1); err != nil {
+		return nil, err
+	}
+	var out strings.Builder
+	for _, a := range args {
+		src, ok := a.(string)
+		if !ok {
+			return nil, cl.errorf("expects String templates, got %s", typeName(a))
+		}
+		t, err := erb.Parse("inline_template", src)
+		if err != nil {
+			return nil, cl.erbError(err)
+		}
+		s, err := t.Execute(cl.erbEnv())
+		if err != nil {
+			return nil, cl.erbError(err)
+		}
+		out.WriteString(s)
+	}
+	return out.String(), nil
+}
+
+// erbTemplates caches parsed templates by path, size and modification
+// time, so a template used by many resources is parsed once, and a
+// long-running master sees a changed file; it is safe for concurrent
+// compilations.
+var erbTemplates sync.Map
+
+type erbKey struct {
+	path  string
+	size  int64
+	mtime int64
+}
+
+func (c *compiler) erbTemplate(path string) (*erb.Template, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	key := erbKey{path, fi.Size(), fi.ModTime().UnixNano()}
+	if t, ok := erbTemplates.Load(key); ok {
+		return t.(*erb.Template), nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := erb.Parse(path, string(src))
+	if err != nil {
+		return nil, err
+	}
+	erbTemplates.Store(key, t)
+	return t, nil
+}
+
+// erbError locates a template's error at the call, keeping the
+// template's own file and line in the message.
+func (cl *call) erbError(err error) error {
+	var te *erb.Error
+	if errors.As(err, &te) {
+		return errorf(cl.expr.Range(), "%s(): %s", cl.name, te.Error())
+	}
+	return cl.errorf("%v", err)
+}
+
+// erbEnv gives a template the caller's variables.
+func (cl *call) erbEnv() *erb.Env {
+	return &erb.Env{
+		Var: func(name string) (any, bool) { return cl.scope.lookup(name) },
+		Lookup: func(name string) (any, bool) {
+			name = strings.TrimPrefix(name, "$")
+			if i := strings.LastIndex(name, "::"); i > 0 {
+				sc, ok := cl.c.classScopes[className(name[:i])]
+				if !ok {
+					return nil, false
+				}
+				v, ok := sc.vars[name[i+2:]]
+				return v.value, ok
+			}
+			return cl.scope.lookup(name)
+		},
+		NewHash: func(keys, vals []any) any {
+			h := NewHash()
+			for i, k := range keys {
+				h.Set(k, vals[i])
+			}
+			return h
+		},
+	}
+}
