@@ -319,7 +319,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		return true
 	}
 	err := impl.Apply(ctx, env, changes)
-	resources.InvalidateCaches()
+	resources.NoteChange()
 	if err != nil {
 		// The interface applies all changes at once, so the error
 		// cannot be pinned on one property: it is logged against the
@@ -371,7 +371,7 @@ func (w *walker) refresh(ctx context.Context, i int, env *resources.Env, impl re
 		return
 	}
 	err := r.Refresh(ctx, env)
-	resources.InvalidateCaches()
+	resources.NoteChange()
 	if err != nil {
 		s.rec.log(log.ErrorLevel, "%s: Failed to call refresh: %v", ref, err)
 		s.status.Failed, s.status.Changed = true, false

@@ -14,15 +14,19 @@ import (
 // /etc/passwd on every call, twice per file), and os.ReadFile's fstat,
 // poller registration and second read.
 
-// idCache remembers user and group lookups, failed ones too, between two
-// changes to the machine: gapply changes nothing while it only checks, so
-// in a run that changes nothing every name is resolved once. The engine
-// calls InvalidateCaches when a run starts and after every change or
-// refresh it makes, because any of them (a user resource, an exec running
-// useradd) may add, remove or renumber an account.
+// idCache remembers user and group lookups, failed ones too, while the
+// account files stay the same: gapply changes nothing while it only
+// checks, so in a run that changes nothing every name is resolved once.
+// The engine calls InvalidateCaches when a run starts, and NoteChange after
+// every change or refresh it makes, since any of them (a user resource, an
+// exec running useradd) may add, remove or renumber an account.
 type idCache[T any] struct {
 	mu sync.Mutex
 	m  map[string]idResult[T]
+	// db is the account file behind the cache and key its version when
+	// the cache was started, so that NoteChange notices a new version.
+	db  *string
+	key fileKey
 }
 
 type idResult[T any] struct {
@@ -43,33 +47,60 @@ func (c *idCache[T]) get(key string, lookup func(string) (T, error)) (T, error) 
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]idResult[T]{}
+		c.key = statKey(*c.db)
 	}
 	c.m[key] = idResult[T]{v, err}
 	c.mu.Unlock()
 	return v, err
 }
 
-func (c *idCache[T]) forget() {
+// forget drops the cache, or with ifChanged only when its account file
+// changed since the cache was started.
+func (c *idCache[T]) forget(ifChanged bool) {
 	c.mu.Lock()
-	c.m = nil
+	if c.m != nil && (!ifChanged || statKey(*c.db) != c.key) {
+		c.m = nil
+	}
 	c.mu.Unlock()
 }
 
 var (
-	usersByName  idCache[*user.User]
-	usersByID    idCache[*user.User]
-	groupsByName idCache[*user.Group]
-	groupsByID   idCache[*user.Group]
+	usersByName  = idCache[*user.User]{db: &passwdPath}
+	usersByID    = idCache[*user.User]{db: &passwdPath}
+	groupsByName = idCache[*user.Group]{db: &groupPath}
+	groupsByID   = idCache[*user.Group]{db: &groupPath}
+	idCaches     = []interface{ forget(bool) }{&usersByName, &usersByID, &groupsByName, &groupsByID}
 )
 
-// InvalidateCaches drops what resources remember about the machine between
-// changes (user and group ids). The engine calls it at the start of every
-// run and after every change it makes.
+// InvalidateCaches drops what resources remember about the machine (user
+// and group ids). The engine calls it at the start of every run: anything
+// may have changed since the last one.
 func InvalidateCaches() {
-	usersByName.forget()
-	usersByID.forget()
-	groupsByName.forget()
-	groupsByID.forget()
+	for _, c := range idCaches {
+		c.forget(false)
+	}
+}
+
+// NoteChange tells the resources that something on the machine was just
+// changed; the engine calls it after every change or refresh it makes. The
+// account caches are dropped when /etc/passwd or /etc/group changed (any
+// tool that adds or renumbers an account, useradd, a package's postinst or
+// a file resource, replaces them), which costs two stats per change, not
+// a name lookup per file.
+func NoteChange() {
+	for _, c := range idCaches {
+		c.forget(true)
+	}
+}
+
+// statKey identifies the version of the file at path; the zero key stands
+// for a file that cannot be read.
+func statKey(path string) fileKey {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return fileKey{}
+	}
+	return fileKey{ino: int64(st.Ino), size: st.Size, mtime: st.Mtim.Nano()}
 }
 
 func cachedUser(name string) (*user.User, error) { return usersByName.get(name, user.Lookup) }
