@@ -61,9 +61,6 @@ func (c *compiler) collect(body []parser.Expr, prefix string) {
 		}
 		return name
 	}
-	if prefix == "" && c.firstFile == "" && len(body) > 0 {
-		c.firstFile = body[0].Range().Filename
-	}
 	for _, e := range body {
 		switch d := e.(type) {
 		case *parser.ClassDef:

@@ -32,6 +32,15 @@ func CompileManifests(files []Manifest, opts Options) (*catalog.Catalog, hcl.Dia
 	c := newCompiler(opts)
 	var hclFiles []*hclmanifest.File
 	for _, f := range files {
+		// The first manifest's directory holds the environment's
+		// hiera.yaml, whichever its syntax.
+		if c.firstFile == "" {
+			if f.PP != nil {
+				c.firstFile = f.PP.Range().Filename
+			} else if f.HCL != nil {
+				c.firstFile = f.HCL.Name
+			}
+		}
 		if f.PP != nil {
 			c.collect(f.PP.Body, "")
 		} else if f.HCL != nil {

@@ -60,7 +60,7 @@ func TestHCLExamplesCompileLikePP(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cat, diags := CompileSources(srcs, Options{Facts: testFacts, Settings: ManifestSettings(path), Node: "n"})
+				cat, diags := CompileSources(srcs, Options{Facts: testFacts, Settings: ManifestSettings(path), Node: "n", ModulePath: []string{"../examples/modules"}})
 				if diags.HasErrors() {
 					t.Fatalf("%s: %v", path, diags)
 				}
