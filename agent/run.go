@@ -360,9 +360,35 @@ func failedCommit(err error) string {
 	return ""
 }
 
+// volatileFacts change by themselves between runs (Facter's names); the
+// facts digest leaves them out, or only-if-changed would never skip. A
+// manifest that reads them is therefore not re-applied just because the
+// machine has been up longer or uses more memory.
+var volatileFacts = []string{
+	"system_uptime", "uptime", "uptime_seconds", "uptime_hours", "uptime_days",
+	"memoryfree", "memoryfree_mb", "swapfree", "swapfree_mb", "load_averages",
+}
+
 // factsDigest identifies the facts: a SHA-256 of their JSON form (object
-// keys sorted), so the same facts give the same digest on every run.
-func factsDigest(f map[string]any) string {
+// keys sorted), so the same facts give the same digest on every run. Of
+// the memory facts only the totals count.
+func factsDigest(all map[string]any) string {
+	f := make(map[string]any, len(all))
+	for k, v := range all {
+		f[k] = v
+	}
+	for _, k := range volatileFacts {
+		delete(f, k)
+	}
+	if mem, ok := f["memory"].(map[string]any); ok {
+		totals := map[string]any{}
+		for kind, v := range mem {
+			if m, ok := v.(map[string]any); ok {
+				totals[kind] = map[string]any{"total": m["total"], "total_bytes": m["total_bytes"]}
+			}
+		}
+		f["memory"] = totals
+	}
 	data, err := json.Marshal(f)
 	if err != nil {
 		return ""

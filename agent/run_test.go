@@ -238,3 +238,27 @@ func TestEnvironmentOverrideTriesABranchOnce(t *testing.T) {
 		t.Errorf("next run: env %q out %q", out.Report.Environment, rig.out())
 	}
 }
+
+func TestFactsDigestIgnoresVolatileFacts(t *testing.T) {
+	facts := func(uptime, free int) map[string]any {
+		return map[string]any{
+			"hostname":      "web1",
+			"system_uptime": map[string]any{"seconds": uptime},
+			"memory":        map[string]any{"system": map[string]any{"total_bytes": 1000, "available_bytes": free, "used_bytes": 1000 - free}},
+		}
+	}
+	a, b := factsDigest(facts(10, 500)), factsDigest(facts(20, 400))
+	if a != b {
+		t.Errorf("uptime and free memory changed the digest: %s != %s", a, b)
+	}
+	other := facts(10, 500)
+	other["hostname"] = "web2"
+	if factsDigest(other) == a {
+		t.Error("a changed hostname did not change the digest")
+	}
+	bigger := facts(10, 500)
+	bigger["memory"].(map[string]any)["system"].(map[string]any)["total_bytes"] = 2000
+	if factsDigest(bigger) == a {
+		t.Error("a changed memory total did not change the digest")
+	}
+}
