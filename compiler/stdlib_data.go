@@ -385,49 +385,8 @@ func parseYAMLValue(s string) (any, error) {
 		}
 		return nil, err
 	}
-	return fromYAMLNode(&n)
-}
-
-func fromYAMLNode(n *yaml.Node) (any, error) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return fromYAMLNode(n.Content[0])
-	case yaml.AliasNode:
-		return fromYAMLNode(n.Alias)
-	case yaml.SequenceNode:
-		out := []any{}
-		for _, c := range n.Content {
-			v, err := fromYAMLNode(c)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	case yaml.MappingNode:
-		h := NewHash()
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, err := fromYAMLNode(n.Content[i])
-			if err != nil {
-				return nil, err
-			}
-			v, err := fromYAMLNode(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			h.Set(k, v)
-		}
-		return h, nil
+	if len(n.Content) == 0 {
+		return nil, nil
 	}
-	var v any
-	if err := n.Decode(&v); err != nil {
-		return nil, err
-	}
-	if i, ok := v.(int); ok {
-		return int64(i), nil
-	}
-	return FromData(v), nil
+	return fromYAML(n.Content[0]) // hiera.go's converter keeps key order
 }

@@ -293,7 +293,7 @@ func (f *fragment) Check(ctx context.Context, env *Env) ([]Change, error) {
 		return nil, nil
 	}
 	if _, ok := concatOf(env.Catalog, f.res); !ok {
-		return nil, fmt.Errorf("Target Concat with path or title '%s' not found in the catalog", attrString(f.res.Parameters["target"]))
+		return nil, fmt.Errorf("no concat: target Concat with path or title '%s' not found in the catalog", attrString(f.res.Parameters["target"]))
 	}
 	return nil, nil
 }

@@ -1,0 +1,4 @@
+node default {
+  include timesync
+  class { 'webfront': vhosts => { 'intranet' => {} } }
+}

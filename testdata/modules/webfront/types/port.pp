@@ -1,0 +1,1 @@
+type Webfront::Port = Integer[1, 65535]
