@@ -27,6 +27,7 @@
 package compiler
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,14 @@ type Options struct {
 	// Log receives the output of notice, warning and friends. Nil
 	// discards it.
 	Log *log.Logger
+	// Authenticated is $trusted['authenticated']: "local" (the default)
+	// when a node compiles its own catalog, "remote" on a master, which
+	// then sets TrustedCertname from the client's certificate so that no
+	// posted fact can claim another node's name.
+	Authenticated string
+	// TrustedCertname is $trusted['certname'] (and its hostname and
+	// domain); Node by default.
+	TrustedCertname string
 }
 
 // Compile evaluates files, in order, into a catalog. The diagnostics hold
@@ -191,9 +200,10 @@ func newCompiler(opts Options) *compiler {
 	}
 	c.top.vars["facts"] = variable{value: fh}
 	trusted := NewHash()
-	trusted.Set("authenticated", "local")
-	trusted.Set("certname", opts.Node)
-	host, domain, _ := strings.Cut(opts.Node, ".")
+	auth, certname := cmp.Or(opts.Authenticated, "local"), cmp.Or(opts.TrustedCertname, opts.Node)
+	trusted.Set("authenticated", auth)
+	trusted.Set("certname", certname)
+	host, domain, _ := strings.Cut(certname, ".")
 	trusted.Set("hostname", host)
 	trusted.Set("domain", domain)
 	trusted.Set("extensions", NewHash())

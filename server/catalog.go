@@ -138,7 +138,7 @@ func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "%v", err)
 		return
 	}
-	body, err := s.compiled(snap, node, req)
+	body, err := s.compiled(snap, node, identityOf(r).Certname, req)
 	if err != nil {
 		s.log.Error("catalog compile failed", "node", node, "environment", req.Environment, "commit", snap.commit, "err", err)
 		httpError(w, http.StatusInternalServerError, "Server Error: %v", err)
@@ -149,20 +149,22 @@ func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// compiled returns the catalog's JSON for (commit, node, facts), from the
-// cache or compiled once however many requests ask at the same time.
-func (s *Server) compiled(snap *snapshot, node string, req CatalogRequest) ([]byte, error) {
+// compiled returns the catalog's JSON for (commit, node, certname, facts),
+// from the cache or compiled once however many requests ask at the same
+// time. certname is the requester's certified name: $trusted['certname'],
+// which differs from node only when an admin asks for a node's catalog.
+func (s *Server) compiled(snap *snapshot, node, certname string, req CatalogRequest) ([]byte, error) {
 	digest, err := factsDigest(req.Facts.Values)
 	if err != nil {
 		return nil, err
 	}
-	key := req.Environment + "\x00" + snap.commit + "\x00" + node + "\x00" + digest
+	key := req.Environment + "\x00" + snap.commit + "\x00" + node + "\x00" + certname + "\x00" + digest
 	return s.cache.get(key, func() ([]byte, error) {
-		return compileCatalog(snap, node, req)
+		return compileCatalog(snap, node, certname, req)
 	})
 }
 
-func compileCatalog(snap *snapshot, node string, req CatalogRequest) (body []byte, err error) {
+func compileCatalog(snap *snapshot, node, certname string, req CatalogRequest) (body []byte, err error) {
 	// A compiler bug must fail this request, not leave the requests
 	// waiting on the same cache key hanging.
 	defer func() {
@@ -180,6 +182,10 @@ func compileCatalog(snap *snapshot, node string, req CatalogRequest) (body []byt
 		Version:     snap.commit,
 		ModulePath:  snap.modulePath,
 		Settings:    snap.settings,
+		// $trusted comes from the certificate, as on Puppet Server:
+		// facts are the agent's word, the certificate is the CA's.
+		Authenticated:   "remote",
+		TrustedCertname: certname,
 	})
 	if diags.HasErrors() {
 		return nil, diags
