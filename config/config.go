@@ -42,8 +42,18 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// EnvPrefix starts the name of every setting's environment variable.
+// EnvPrefix starts the name of every setting's environment variable,
+// unless the struct is an EnvPrefixer.
 const EnvPrefix = "GAPPLY_"
+
+// EnvPrefixer is implemented by a configuration struct whose environment
+// variables start with another prefix than EnvPrefix. Two commands that
+// run on one host and share setting names (the agent's and the master's
+// certname and ssldir) then read different variables, so exporting one's
+// settings never reconfigures the other.
+type EnvPrefixer interface {
+	EnvPrefix() string
+}
 
 // Problem is an invalid setting found by a Checker after loading. Setting is
 // the dotted name ("repository.url"); Load turns the problem into a
@@ -85,10 +95,14 @@ func Describe(into any) []Setting {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		panic(fmt.Sprintf("config: want a pointer to a struct, got %T", into))
 	}
-	return describe(v.Elem(), "")
+	env := EnvPrefix
+	if p, ok := into.(EnvPrefixer); ok {
+		env = p.EnvPrefix()
+	}
+	return describe(v.Elem(), "", env)
 }
 
-func describe(v reflect.Value, prefix string) []Setting {
+func describe(v reflect.Value, prefix, env string) []Setting {
 	var out []Setting
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -102,14 +116,14 @@ func describe(v reflect.Value, prefix string) []Setting {
 			if f.Type.Kind() != reflect.Struct {
 				panic(fmt.Sprintf("config: block %s must be a struct", prefix+name))
 			}
-			out = append(out, describe(v.Field(i), prefix+name+".")...)
+			out = append(out, describe(v.Field(i), prefix+name+".", env)...)
 			continue
 		}
 		full := prefix + name
 		s := Setting{
 			Name:  full,
 			Flag:  strings.ReplaceAll(strings.ReplaceAll(full, ".", "-"), "_", "-"),
-			Env:   EnvPrefix + strings.ToUpper(strings.ReplaceAll(full, ".", "_")),
+			Env:   env + strings.ToUpper(strings.ReplaceAll(full, ".", "_")),
 			Type:  typeName(f.Type, full),
 			Doc:   f.Tag.Get("doc"),
 			field: v.Field(i),
@@ -212,7 +226,7 @@ type origin struct {
 
 // Load fills the struct into points to, whose current values are the
 // defaults, from the HCL file at path (none when path is ""), then from
-// GAPPLY_* environment variables, then from the flags of fs that were set on
+// GAPPLY_* (or its EnvPrefix) environment variables, then from the flags of fs that were set on
 // the command line (fs may be nil). It returns every problem found; the
 // struct is only partly filled when there are errors.
 func Load(path string, into any, fs *pflag.FlagSet) hcl.Diagnostics {

@@ -23,7 +23,7 @@ import (
 const DefaultMasterConfig = "/etc/gapply/master.hcl"
 
 // masterSettings are the master's configuration file; every setting is also
-// a flag and a GAPPLY_* environment variable (package config).
+// a flag and a GAPPLY_MASTER_* environment variable (package config).
 type masterSettings struct {
 	Listen         string        `hcl:"listen" doc:"address to serve HTTPS on"`
 	Certname       string        `hcl:"certname" doc:"the master's certificate name: ssldir/certs/NAME.pem and ssldir/private_keys/NAME.pem"`
@@ -59,6 +59,11 @@ type masterRepo struct {
 	KnownHosts []string `hcl:"known_hosts" doc:"known_hosts files for ssh"`
 }
 
+// EnvPrefix gives the master variables of its own (config.EnvPrefixer):
+// a master is often also an agent, and both have certname, ssldir and
+// manifest settings, which must not be one variable.
+func (*masterSettings) EnvPrefix() string { return "GAPPLY_MASTER_" }
+
 func masterDefaults() *masterSettings {
 	return &masterSettings{
 		Listen:     fmt.Sprintf(":%d", server.DefaultPort),
@@ -87,8 +92,9 @@ of puppet:///modules/ sources and a health check (/status/v1/simple). With
 --ca, also be the certificate authority. Masters are stateless: run several
 behind a load balancer (examples/nginx).
 
-Every setting can be given in the file, as a flag or as a GAPPLY_*
-environment variable: flag beats environment beats file beats default.`,
+Every setting can be given in the file, as a flag or as a GAPPLY_MASTER_*
+environment variable (GAPPLY_MASTER_CERTNAME, not the agent's
+GAPPLY_CERTNAME): flag beats environment beats file beats default.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st := masterDefaults()
