@@ -1,0 +1,73 @@
+package compiler
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/gapply/gapply/bench/manifest"
+	"github.com/gapply/gapply/parser"
+)
+
+// BenchmarkParseCompile is issue 3's limit: parse and compile a manifest
+// of 10,000 resources written to exercise the language (classes, a define
+// declared 1,000 times, conditionals, iteration) in under 100 ms and
+// 100 MB. Besides time and allocations per operation it reports
+// peak-heap-MB, the largest heap (live and not yet collected objects)
+// seen while the operations ran, sampled every millisecond: what a
+// process that parses and compiles needs, garbage included.
+func BenchmarkParseCompile(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			src := []byte(manifest.Language(n, "/srv/lang"))
+			b.ReportAllocs()
+			peak := watchHeap()
+			for b.Loop() {
+				f, diags := parser.ParseFile("site.pp", src)
+				if diags.HasErrors() {
+					b.Fatal(diags)
+				}
+				cat, diags := Compile([]*parser.File{f}, Options{Node: "bench", Facts: map[string]any{"os": map[string]any{"family": "Debian"}}})
+				if diags.HasErrors() || len(cat.Resources) != n {
+					b.Fatalf("%v: %d resources", diags, len(cat.Resources))
+				}
+			}
+			b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
+		})
+	}
+}
+
+// watchHeap samples the heap's size until the returned function is
+// called, which returns the largest size seen. The heap is collected
+// first, so what came before the benchmark does not count.
+func watchHeap() func() uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	read := func() {
+		metrics.Read(sample)
+		peak = max(peak, sample[0].Value.Uint64())
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				read()
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		read() // the goroutine has stopped: no race on peak
+		return peak
+	}
+}
