@@ -1,12 +1,14 @@
 package resources
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -299,29 +301,91 @@ func (s *serviceRes) setEnable(ctx context.Context) error {
 }
 
 // pids returns the processes whose command line matches the pattern,
-// gapply itself excepted.
+// gapply itself excepted. A matching process whose parent matches too is
+// left out: it is the daemon's own fork that has not yet exec'ed (a shell
+// loop forking for each command shows its parent's command line for a
+// moment), not a second instance of the service.
 func (s *serviceRes) pids() ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
 	}
 	self := os.Getpid()
+	parents := map[int]int{}
 	var out []int
+	deadline := time.Now().Add(time.Second)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || len(b) == 0 {
-			continue // gone, or a kernel thread or zombie
-		}
-		cmdline := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
-		if s.pattern.MatchString(cmdline) {
+		cmdline, ok := procCmdline(pid, deadline)
+		if ok && s.pattern.MatchString(cmdline) {
 			out = append(out, pid)
+			parents[pid] = procParent(pid)
 		}
 	}
-	return out, nil
+	return slices.DeleteFunc(out, func(pid int) bool {
+		_, forked := parents[parents[pid]]
+		return forked
+	}), nil
+}
+
+// procCmdline reads a process's command line, arguments joined by spaces;
+// ok is false for a process that is gone, a zombie or a kernel thread. A
+// process in the middle of execve shows an empty command line until the
+// kernel has laid out its new arguments: that is read again, until the
+// deadline (shared by one scan of /proc), so a daemon that has just been
+// started is not missed.
+func procCmdline(pid int, deadline time.Time) (cmdline string, ok bool) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	for {
+		b, err := os.ReadFile(dir + "/cmdline")
+		if err != nil {
+			return "", false
+		}
+		if len(b) > 0 {
+			return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")), true
+		}
+		state, flags, ok := procStat(pid)
+		const kernelThread = 0x00200000 // PF_KTHREAD
+		if !ok || state == "Z" || state == "X" || flags&kernelThread != 0 || time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// procParent returns the parent of a process, or 0 if it is gone.
+func procParent(pid int) int {
+	fields := procStatFields(pid)
+	if len(fields) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
+}
+
+// procStat returns a process's state letter and flags word.
+func procStat(pid int) (state string, flags uint64, ok bool) {
+	fields := procStatFields(pid)
+	if len(fields) < 7 {
+		return "", 0, false
+	}
+	flags, err := strconv.ParseUint(fields[6], 10, 64)
+	return fields[0], flags, err == nil
+}
+
+// procStatFields returns the fields of /proc/PID/stat that follow the
+// command name (state, parent, ..., flags at index 6), or nil if the
+// process is gone. The name is in parentheses and may itself hold spaces
+// and ')', so the fields are counted from the last ')'.
+func procStatFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 }
 
 // runServiceCommand runs a start/stop/status/restart command of the
