@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -38,18 +39,33 @@ func TestGitDaemonShallow(t *testing.T) {
 	port := freePort(t)
 	daemon := exec.Command("git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), "--base-path="+root, root)
+	// "git daemon" runs git-daemon as its child, which forks one process
+	// per connection: all are killed together through their process
+	// group, or git-daemon would outlive the test.
+	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := daemon.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() }) //nolint:errcheck // test teardown
+	exited := make(chan struct{})
+	go func() { daemon.Wait(); close(exited) }() //nolint:errcheck // test teardown
+	t.Cleanup(func() {
+		syscall.Kill(-daemon.Process.Pid, syscall.SIGKILL) //nolint:errcheck // test teardown
+		<-exited
+	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for i := 0; ; i++ {
+	deadline := time.Now().Add(20 * time.Second) // guards a hang only
+	for {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
 			break
 		}
-		if i == 100 {
+		select {
+		case <-exited:
+			t.Fatalf("git daemon exited: %v", daemon.ProcessState)
+		default:
+		}
+		if time.Now().After(deadline) {
 			t.Fatalf("git daemon did not start: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
