@@ -30,7 +30,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": cmdExits},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits": cmdExits,
+			"defer": cmdDefer,
+		},
 	})
 }
 
@@ -56,4 +59,19 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdDefer runs a command when the session ends, passed or failed, so a
+// session that changes the machine (users, crontabs) undoes it even when
+// a step in the middle fails: "defer sh -c 'userdel -r gapply-e2e-u'".
+// Its failure is logged, not fatal: the session's result stands.
+func cmdDefer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: defer PROGRAM [ARGS...]")
+	}
+	ts.Defer(func() {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			ts.Logf("defer %v: %v\n%s", args, err, out)
+		}
+	})
 }
