@@ -18,8 +18,11 @@ import (
 // body starts on the line after its `@(TAG)` header, so the lexer skips that body
 // when it reaches it.
 type lexer struct {
-	filename   string
-	src        []byte
+	filename string
+	src      []byte
+	// str is src as a string, made once: token texts are slices of it
+	// rather than an allocation each.
+	str        string
 	off        int
 	lineStarts []int
 	prev       tokKind
@@ -33,7 +36,7 @@ type lexer struct {
 }
 
 func newLexer(filename string, src []byte) *lexer {
-	l := &lexer{filename: filename, src: src, lineStarts: []int{0}, jumpFrom: -1, prev: tSemi}
+	l := &lexer{filename: filename, src: src, str: string(src), lineStarts: []int{0}, jumpFrom: -1, prev: tSemi}
 	for i, c := range src {
 		if c == '\n' {
 			l.lineStarts = append(l.lineStarts, i+1)
@@ -163,7 +166,7 @@ func (l *lexer) scan() token {
 	}
 	c := l.src[l.off]
 	mk := func(k tokKind) token {
-		return token{kind: k, text: string(l.src[start:l.off]), rng: l.rng(start, l.off)}
+		return token{kind: k, text: l.str[start:l.off], rng: l.rng(start, l.off)}
 	}
 	switch {
 	case c == '$':
@@ -224,7 +227,7 @@ func (l *lexer) scanQualified(off int, hyphens bool) int {
 func (l *lexer) scanName() token {
 	start := l.off
 	l.off = l.scanQualified(start, true)
-	text := string(l.src[start:l.off])
+	text := l.str[start:l.off]
 	kind := tName
 	if isUpper(strings.TrimPrefix(text, "::")[0]) {
 		kind = tTypeRef
@@ -243,7 +246,7 @@ func (l *lexer) scanVariable() token {
 		return token{kind: tIllegal, text: "$", rng: l.rng(start, l.off)}
 	}
 	l.off = end
-	return token{kind: tVariable, text: string(l.src[start+1 : end]), rng: l.rng(start, end)}
+	return token{kind: tVariable, text: l.str[start+1 : end], rng: l.rng(start, end)}
 }
 
 func (l *lexer) scanNumber() token {
@@ -285,7 +288,7 @@ func (l *lexer) scanNumber() token {
 		bad = true
 	}
 	l.off = i
-	text := string(l.src[start:i])
+	text := l.str[start:i]
 	t := token{kind: tNumber, text: text, rng: l.rng(start, i)}
 	if bad || text == "0x" || text == "0X" {
 		l.errorf(start, i, "illegal number '%s'", text)
@@ -320,7 +323,11 @@ func (l *lexer) numberValue(text string) (*Number, error) {
 func (l *lexer) scanSingle() token {
 	start := l.off
 	l.off++
+	// The value is a slice of the source unless an escape makes it
+	// differ; then b holds it from the first escape on.
 	var b strings.Builder
+	escaped := false
+	from, end := l.off, len(l.src)
 	for {
 		if l.off >= len(l.src) {
 			l.errorf(start, start+1, "unterminated string")
@@ -328,18 +335,29 @@ func (l *lexer) scanSingle() token {
 		}
 		c := l.src[l.off]
 		if c == '\'' {
+			end = l.off
 			l.off++
 			break
 		}
 		if c == '\\' && (l.peekByte(1) == '\\' || l.peekByte(1) == '\'') {
+			if !escaped {
+				b.WriteString(l.str[from:l.off])
+				escaped = true
+			}
 			b.WriteByte(l.peekByte(1))
 			l.off += 2
 			continue
 		}
-		b.WriteByte(c)
+		if escaped {
+			b.WriteByte(c)
+		}
 		l.off++
 	}
-	return token{kind: tString, text: string(l.src[start:l.off]), value: b.String(), rng: l.rng(start, l.off)}
+	value := l.str[from:end]
+	if escaped {
+		value = b.String()
+	}
+	return token{kind: tString, text: l.str[start:l.off], value: value, rng: l.rng(start, l.off)}
 }
 
 func (l *lexer) scanRegex() (token, bool) {
@@ -364,7 +382,7 @@ func (l *lexer) scanRegex() (token, bool) {
 			b.WriteByte(c)
 		case '/':
 			l.off = i + 1
-			return token{kind: tRegex, text: string(l.src[start:l.off]), value: b.String(), rng: l.rng(start, l.off)}, true
+			return token{kind: tRegex, text: l.str[start:l.off], value: b.String(), rng: l.rng(start, l.off)}, true
 		default:
 			b.WriteByte(c)
 		}
@@ -505,7 +523,7 @@ func (s *interpScanner) scanDollar() {
 		return
 	}
 	s.flush(start)
-	s.parts = append(s.parts, strPart{rng: l.rng(start, end), varName: string(l.src[start+1 : end]), isVar: true})
+	s.parts = append(s.parts, strPart{rng: l.rng(start, end), varName: l.str[start+1 : end], isVar: true})
 	s.interp = true
 	l.off = end
 	s.textBeg = end
@@ -536,7 +554,7 @@ func (l *lexer) scanDouble() token {
 			l.off++
 		}
 	}
-	t := token{kind: tDQString, text: string(l.src[start:l.off]), rng: l.rng(start, l.off), parts: s.parts}
+	t := token{kind: tDQString, text: l.str[start:l.off], rng: l.rng(start, l.off), parts: s.parts}
 	if !s.interp {
 		t.kind = tString
 		if len(s.parts) > 0 {

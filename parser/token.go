@@ -2,8 +2,8 @@ package parser
 
 import "github.com/hashicorp/hcl/v2"
 
-// tokKind is the kind of a lexical token.
-type tokKind int
+// tokKind is the kind of a lexical token. A byte keeps tokens small.
+type tokKind uint8
 
 const (
 	tEOF tokKind = iota
@@ -130,15 +130,18 @@ func (k tokKind) String() string {
 // token is one lexical token. For strings, value holds the processed text of a
 // literal string and parts the pieces of an interpolated one.
 type token struct {
+	// The small fields come first, together, so that they share a word:
+	// a manifest has a token every six bytes.
 	kind        tokKind
-	text        string // source text; for variables the name without '$'
-	rng         hcl.Range
 	spaceBefore bool // whitespace or a comment precedes the token
+	interp      bool // tHeredoc: body has interpolation parts
+
+	text string // source text; for variables the name without '$'
+	rng  hcl.Range
 
 	value  string    // tString, tHeredoc without interpolation, tRegex pattern
 	parts  []strPart // tDQString, interpolating tHeredoc
 	syntax string    // tHeredoc
-	interp bool      // tHeredoc: body has interpolation parts
 }
 
 // strPart is one piece of an interpolated string: literal text, a `$name`
