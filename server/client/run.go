@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -43,6 +44,9 @@ func (c *Client) Catalog(ctx context.Context, nodeFacts map[string]any) (*catalo
 	form := url.Values{"facts_format": {"application/json"}, "facts": {string(doc)}}
 	u := fmt.Sprintf("%s/puppet/v3/catalog/%s?environment=%s", c.masterURL(), url.PathEscape(c.cfg.Certname), url.QueryEscape(c.cfg.Environment))
 	data, err := do(ctx, c.http, http.MethodPost, u, "application/x-www-form-urlencoded", []byte(form.Encode()))
+	if handshakeRefused(err) {
+		return nil, nil, fmt.Errorf("agent: the master refused the certificate of %s in the TLS handshake (revoked? `gapply ca list --all` on the CA tells): %w", c.cfg.Certname, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("agent: retrieving the catalog: %w", err)
 	}
@@ -228,6 +232,12 @@ type RunOptions struct {
 	UseCachedCatalog bool
 	// Engine are the apply options; Bucket and ModulePath are set by Run.
 	Engine engine.Options
+	// Record, when set, records the applied run in place of saving the
+	// report under VarDir/state, before the report is sent: the agent
+	// completes the report there (a cached catalog is a fallback, which
+	// its history, summary and metrics show) so that the master gets the
+	// same report. Its error is returned by Run.
+	Record func(*Outcome) error
 }
 
 // Outcome is what Run did.
@@ -263,7 +273,7 @@ func (c *Client) Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		if werr := writeFile(cachePath, data, 0o600); werr != nil {
 			c.log.Warn("cannot cache the catalog", "err", werr)
 		}
-	case !opts.UseCachedCatalog || StatusOf(err)/100 == 4:
+	case !opts.UseCachedCatalog || Refused(err):
 		return nil, err
 	default:
 		out.Cached, out.CatalogError = true, err
@@ -289,11 +299,29 @@ func (c *Client) Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 	out.Report = rep
-	if err := rep.Save(filepath.Join(opts.VarDir, "state")); err != nil {
+	var recordErr error
+	if opts.Record != nil {
+		recordErr = opts.Record(out)
+	} else if err := rep.Save(filepath.Join(opts.VarDir, "state")); err != nil {
 		c.log.Warn("cannot save the run report", "err", err)
 	}
 	if out.ReportError = c.SendReport(ctx, rep); out.ReportError != nil {
 		c.log.Warn("cannot send the report", "err", out.ReportError)
 	}
-	return out, err
+	return out, errors.Join(err, recordErr)
+}
+
+// Refused says the CA or master was reached and turned this node away: an
+// answer 4xx (forbidden, unknown node) or a TLS alert in the handshake (a
+// revoked certificate, or one from another CA). A node that was refused
+// must not go on with its cached catalog as if the master were merely down.
+func Refused(err error) bool {
+	return StatusOf(err)/100 == 4 || handshakeRefused(err)
+}
+
+// handshakeRefused says the peer ended the TLS connection with an alert,
+// which crypto/tls reports as a net.OpError "remote error".
+func handshakeRefused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
