@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,12 +34,20 @@ func TestSameResultAsPuppet(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the manifests manage ownership as Puppet does as root")
 	}
+	gapply, err := exec.LookPath("gapply") // the test binary, as testscript installs it
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases, _ := filepath.Glob("testdata/compat/*.txtar")
 	if len(cases) == 0 {
 		t.Fatal("no cases in testdata/compat")
 	}
 	for _, path := range cases {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			// Each case has its own directories and both tools run as
+			// processes of their own, so the cases (seconds of Ruby
+			// start-up each) overlap.
+			t.Parallel()
 			ar, err := txtar.ParseFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -79,8 +86,11 @@ func TestSameResultAsPuppet(t *testing.T) {
 				}
 			}
 			for run := 1; run <= 2; run++ {
-				pCode, pOut := applyWithPuppet(t, puppet, work, manifest, puppetRoot, extra...)
-				gCode, gOut := applyWithGapply(t, work, manifest, gapplyRoot, extra...)
+				pCode, pOut := applyWith(t, work, puppetRoot, puppet, append(append([]string{"apply", "--color=false",
+					"--vardir", work + "/puppet-state/var", "--confdir", work + "/puppet-state/conf",
+					"--codedir", work + "/puppet-state/code", "--logdest", "console"}, extra...), manifest)...)
+				gCode, gOut := applyWith(t, work, gapplyRoot, gapply, append(append([]string{"apply", "-v",
+					"--vardir", filepath.Join(work, "gapply-state")}, extra...), manifest)...)
 				if pCode != gCode {
 					t.Errorf("run %d: puppet exited %d, gapply %d\npuppet:\n%s\ngapply:\n%s", run, pCode, gCode, pOut, gOut)
 				}
@@ -97,13 +107,12 @@ func TestSameResultAsPuppet(t *testing.T) {
 	}
 }
 
-func applyWithPuppet(t *testing.T, puppet, work, manifest, root string, extra ...string) (int, string) {
+// applyWith runs "puppet apply" or "gapply apply" with --detailed-exitcodes
+// in work, with the fact root set to root, and returns the exit code and
+// the combined output.
+func applyWith(t *testing.T, work, root, tool string, args ...string) (int, string) {
 	t.Helper()
-	p := filepath.Join(work, "puppet-state")
-	args := []string{"apply", "--detailed-exitcodes", "--color=false",
-		"--vardir", p + "/var", "--confdir", p + "/conf", "--codedir", p + "/code",
-		"--logdest", "console"}
-	cmd := exec.Command(puppet, append(append(args, extra...), manifest)...)
+	cmd := exec.Command(tool, append([]string{args[0], "--detailed-exitcodes"}, args[1:]...)...)
 	cmd.Env = append(os.Environ(), "FACTER_root="+root)
 	cmd.Dir = work
 	out, err := cmd.CombinedOutput()
@@ -115,15 +124,6 @@ func applyWithPuppet(t *testing.T, puppet, work, manifest, root string, extra ..
 		t.Fatal(err)
 	}
 	return code, string(out)
-}
-
-func applyWithGapply(t *testing.T, work, manifest, root string, extra ...string) (int, string) {
-	t.Helper()
-	t.Setenv("FACTER_root", root)
-	var out bytes.Buffer
-	args := append([]string{"apply", "-v", "--detailed-exitcodes", "--vardir", filepath.Join(work, "gapply-state")}, extra...)
-	code := run(append(args, manifest), nil, &out, &out)
-	return code, out.String()
 }
 
 // changeLines extracts the per-resource lines ("File[ROOT/x]/ensure: created")
