@@ -81,6 +81,12 @@ func (c *compiler) collect(body []parser.Expr, prefix string) {
 				c.report(errorf(d.NameRange, "Defined type '%s' is already defined at %s; cannot redefine", name, location(prev.NameRange)), d.Range())
 				continue
 			}
+			if nativeReplacesDefine[name] {
+				// puppetlabs-concat installed beside gapply: its
+				// defines wrap Ruby types gapply does not have, and
+				// gapply's own concat takes their place.
+				continue
+			}
 			if _, builtin := resources.Lookup(name); builtin {
 				c.report(errorf(d.NameRange, "Defined type '%s' has the name of a built-in resource type", name), d.Range())
 				continue
@@ -100,6 +106,12 @@ func (c *compiler) collect(body []parser.Expr, prefix string) {
 		}
 	}
 }
+
+// nativeReplacesDefine names the native types of gapply that stand for a
+// defined type of a public module (with its parameters), so that the
+// module's define is set aside rather than refused as a clash with a
+// built-in type.
+var nativeReplacesDefine = map[string]bool{"concat": true, "concat::fragment": true}
 
 // evalDefinition is the evaluation of a class, define or node definition
 // as a statement: they were collected beforehand, so it does nothing,
@@ -121,6 +133,25 @@ func (c *compiler) contain(container, member catalog.Ref) {
 		return
 	}
 	c.members[container] = append(c.members[container], member)
+}
+
+// containNew is contain for a member declared just now, which cannot be
+// in any container yet: it skips contain's search, which would make
+// declaring n resources in one class cost n*n.
+func (c *compiler) containNew(container, member catalog.Ref) {
+	if container == (catalog.Ref{}) || container == member {
+		return
+	}
+	c.members[container] = append(c.members[container], member)
+}
+
+// expandInto appends what expand(ref) returns to buf, without expand's
+// allocations for the common case: a resource that contains nothing.
+func (c *compiler) expandInto(buf []catalog.Ref, ref catalog.Ref) []catalog.Ref {
+	if _, isContainer := c.members[ref]; !isContainer && !c.dropped[ref] && !c.isContainerType(ref) {
+		return append(buf, ref)
+	}
+	return append(buf, c.expand(ref, map[catalog.Ref]bool{})...)
 }
 
 // expand returns the catalog resources that ref stands for in a
@@ -151,8 +182,24 @@ func (c *compiler) isContainerType(ref catalog.Ref) bool {
 	if ref.Type == "Class" || ref.Type == "Node" {
 		return true
 	}
-	_, ok := c.defs.defines[strings.ToLower(ref.Type)]
+	lower, ok := c.lowerTypes[ref.Type]
+	if !ok {
+		lower = strings.ToLower(ref.Type)
+		c.lowerTypes[ref.Type] = lower
+	}
+	_, ok = c.defs.defines[lower]
 	return ok
+}
+
+// refType is catalog.CapitalizeType(name), computed once per name: the
+// type of every reference a declaration makes.
+func (c *compiler) refType(name string) string {
+	t, ok := c.refTypes[name]
+	if !ok {
+		t = catalog.CapitalizeType(name)
+		c.refTypes[name] = t
+	}
+	return t
 }
 
 // classParent is the scope a class's scope sees: its parent class's
@@ -216,13 +263,10 @@ func (c *compiler) declareClassFrom(name string, params []attr, resourceLike boo
 // scope: the given value, else the default (evaluated in the scope, so it
 // may use earlier parameters), and checks them against their types.
 func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []attr, sc *scope, at hcl.Range) error {
-	known := map[string]bool{}
-	for _, p := range params {
-		known[p.Name] = true
-	}
 	var errs []error
 	for _, a := range given {
-		if known[a.name] || slices.Contains(resources.Metaparams, a.name) {
+		known := slices.ContainsFunc(params, func(p *parser.Param) bool { return p.Name == a.name })
+		if known || slices.Contains(resources.Metaparams, a.name) {
 			continue
 		}
 		names := slices.Clone(resources.Metaparams)
@@ -303,7 +347,7 @@ func typeArticle(t TypeRef) string {
 // declareDefined declares one instance of a defined type and evaluates
 // its body in a scope of its own, with $title and $name set.
 func (c *compiler) declareDefined(name string, def *parser.DefineDef, title string, body *parser.ResourceBody, attrs []attr, s *scope) (catalog.Ref, bool) {
-	ref := catalog.Ref{Type: catalog.CapitalizeType(name), Title: title}
+	ref := catalog.Ref{Type: c.refType(name), Title: title}
 	at := body.Title.Range()
 	if prev, dup := c.declared[ref]; dup {
 		c.report(errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev)), at)
@@ -311,12 +355,17 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	}
 	c.declared[ref] = at
 	container, callerTags := s.containerOf()
-	c.contain(container, ref)
+	c.containNew(container, ref)
 
-	sc := newScope(c.classParent())
+	sc := newScopeSized(c.classParent(), len(def.Params)+2)
 	sc.dynParent = s
 	sc.container = ref
-	sc.tags = append(nameTags(name), callerTags...)
+	own, ok := c.defineTags[name]
+	if !ok {
+		own = nameTags(name)
+		c.defineTags[name] = own
+	}
+	sc.tags = append(slices.Clip(own), callerTags...)
 	sc.vars["title"] = variable{value: title, at: at}
 	sc.vars["name"] = variable{value: title, at: at}
 	var params []attr

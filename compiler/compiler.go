@@ -139,6 +139,14 @@ type compiler struct {
 	hiera     *hieraConfig
 	hieraDone bool
 	hieraData map[string]*Hash
+	// regexps, refTypes, lowerTypes and defineTags cache what every
+	// instance of a define would otherwise compute again: compiled
+	// regexp literals by source, capitalised type names by lower-case
+	// name and back, and the tags a define's name gives.
+	regexps    map[string]*Regexp
+	refTypes   map[string]string
+	lowerTypes map[string]string
+	defineTags map[string][]string
 }
 
 func newCompiler(opts Options) *compiler {
@@ -185,6 +193,10 @@ func newCompiler(opts Options) *compiler {
 		extraTags:   map[catalog.Ref][]string{},
 		templates:   map[string]*Template{},
 		hieraData:   map[string]*Hash{},
+		regexps:     map[string]*Regexp{},
+		refTypes:    map[string]string{},
+		lowerTypes:  map[string]string{},
+		defineTags:  map[string][]string{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}

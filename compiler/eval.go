@@ -35,7 +35,7 @@ func (c *compiler) eval(e parser.Expr, s *scope) (any, error) {
 	case *parser.Default:
 		return Default{}, nil
 	case *parser.Regex:
-		return compileRegexp(e.Pattern, e.Range())
+		return c.regexp(e.Pattern, e.Range())
 	case *parser.Variable:
 		return c.variable(e.Name, e.Range(), s), nil
 	case *parser.QualifiedName:
@@ -136,7 +136,7 @@ func (c *compiler) variable(name string, rng hcl.Range, s *scope) any {
 	}
 	v, ok := s.lookup(name)
 	if !ok {
-		if _, err := strconv.Atoi(name); err != nil {
+		if _, numeric := matchIndex(name); !numeric {
 			c.warn(rng, "Unknown variable: '%s'.", name)
 		}
 	}
@@ -227,6 +227,21 @@ func compileRegexp(src string, rng hcl.Range) (*Regexp, error) {
 	return &Regexp{Source: src, Re: re}, nil
 }
 
+// regexp is compileRegexp with a cache: a literal in a define or a loop
+// is evaluated again for every instance, and compiling costs far more
+// than finding it. The *Regexp is shared, which is safe since nothing
+// modifies one.
+func (c *compiler) regexp(src string, rng hcl.Range) (*Regexp, error) {
+	if re, ok := c.regexps[src]; ok {
+		return re, nil
+	}
+	re, err := compileRegexp(src, rng)
+	if err == nil {
+		c.regexps[src] = re
+	}
+	return re, err
+}
+
 func (c *compiler) evalAssignment(e *parser.Assignment, s *scope) (any, error) {
 	v, err := c.eval(e.Value, s)
 	if err != nil {
@@ -258,7 +273,7 @@ func (c *compiler) assign(v *parser.Variable, val any, s *scope) error {
 	if strings.Contains(v.Name, "::") {
 		return errorf(v.Range(), "Illegal attempt to assign to '$%s'. Cannot assign to variables in other namespaces", v.Name)
 	}
-	if _, err := strconv.Atoi(v.Name); err == nil {
+	if _, numeric := matchIndex(v.Name); numeric {
 		return errorf(v.Range(), "Illegal attempt to assign to the numeric match result variable '$%s'", v.Name)
 	}
 	if prev, dup := s.assign(v.Name, val, v.Range()); dup {
@@ -479,7 +494,7 @@ func (c *compiler) match(e *parser.Binary, l, r any, s *scope) (bool, error) {
 	case TypeRef:
 		return isInstance(l, r), nil
 	case string:
-		re, err := compileRegexp(r, e.Right.Range())
+		re, err := c.regexp(r, e.Right.Range())
 		if err != nil {
 			return false, err
 		}

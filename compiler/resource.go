@@ -75,13 +75,20 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 	} else {
 		return nil, errorf(e.TypeRange, "Unknown resource type: '%s'", typeName)
 	}
-	refs := []any{}
+	var refs []any
 	for _, body := range e.Bodies {
 		got, err := c.evalResourceBody(declare, body, s)
 		if err != nil {
 			c.report(err, body.Range())
 		}
-		refs = append(refs, got...)
+		if refs == nil {
+			refs = got // most declarations have one body: no copy
+		} else {
+			refs = append(refs, got...)
+		}
+	}
+	if refs == nil {
+		refs = []any{}
 	}
 	return refs, nil
 }
@@ -105,7 +112,7 @@ func (c *compiler) evalResourceBody(declare declareFunc, body *parser.ResourceBo
 	if err != nil {
 		return nil, err
 	}
-	var refs []any
+	refs := make([]any, 0, len(titles))
 	for _, title := range titles {
 		if ref, ok := declare(title, body, attrs); ok {
 			refs = append(refs, ref)
@@ -142,13 +149,13 @@ func titleList(v any, rng hcl.Range) ([]string, error) {
 
 // evalAttrs evaluates attribute operations, unfolding `* => $hash`.
 func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error) {
-	var out []attr
-	seen := map[string]hcl.Range{}
+	out := make([]attr, 0, len(ops))
 	add := func(a attr) error {
-		if _, dup := seen[a.name]; dup {
+		// A linear search: bodies have a handful of attributes, and a
+		// map would cost more than the comparisons.
+		if slices.ContainsFunc(out, func(b attr) bool { return b.name == a.name }) {
 			return errorf(a.at, "The attribute '%s' has already been set", a.name)
 		}
-		seen[a.name] = a.at
 		out = append(out, a)
 		return nil
 	}
@@ -190,25 +197,29 @@ func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error
 // declare adds one resource to the catalog. It reports its own problems
 // and returns false when the resource could not be declared at all.
 func (c *compiler) declare(rt *resources.Type, title string, body *parser.ResourceBody, attrs []attr, s *scope) (*catalog.Resource, bool) {
-	ref := catalog.Ref{Type: catalog.CapitalizeType(rt.Name), Title: title}
+	ref := catalog.Ref{Type: c.refType(rt.Name), Title: title}
 	at := body.Title.Range()
 	if !c.checkDuplicate(ref, ref, body) {
 		return nil, false
 	}
 	c.declared[ref] = at
+	// Defaults apply to attributes the body does not set. attrs is
+	// shared by the titles of the body, so it is copied before growing.
+	all := attrs
+	if defaults := s.resourceDefaults(rt.Name); len(defaults) > 0 {
+		all = slices.Grow(slices.Clone(attrs), len(defaults))
+		for _, d := range defaults {
+			if !slices.ContainsFunc(all, func(a attr) bool { return a.name == d.name }) {
+				all = append(all, d)
+			}
+		}
+	}
 	res := &catalog.Resource{
 		Type:       ref.Type,
 		Title:      title,
-		Parameters: map[string]any{},
+		Parameters: make(map[string]any, len(all)+1),
 		File:       at.Filename,
 		Line:       at.Start.Line,
-	}
-	// Defaults apply to attributes the body does not set.
-	all := slices.Clone(attrs)
-	for _, d := range s.resourceDefaults(rt.Name) {
-		if !slices.ContainsFunc(all, func(a attr) bool { return a.name == d.name }) {
-			all = append(all, d)
-		}
 	}
 	var userTags []string
 	for _, a := range all {
@@ -235,6 +246,9 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 			continue
 		}
 		res.Parameters[a.name] = ToData(a.value)
+		if hasSensitive(a.value) {
+			res.Sensitive = append(res.Sensitive, a.name)
+		}
 	}
 	namevar := rt.Namevar()
 	if nv, ok := res.Parameters[namevar]; !ok {
@@ -251,7 +265,7 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 	}
 	container, scopeTags := s.containerOf()
 	res.Tags = resourceTags(rt.Name, userTags, scopeTags)
-	c.contain(container, ref)
+	c.containNew(container, ref)
 	if rt.New != nil {
 		if _, err := rt.New(res); err != nil {
 			d := errorf(at, "%s: %v", ref, err).(*evalError)
@@ -328,14 +342,13 @@ func paramNames(rt *resources.Type) []string {
 // metaparameter's, then those of the enclosing classes and defines), without
 // repeats.
 func resourceTags(typeName string, user []string, scopeTags []string) []string {
-	tags := []string{typeName}
-	tags = append(tags, user...)
-	tags = append(tags, scopeTags...)
-	tags = append(tags, "class")
-	var out []string
-	for _, t := range tags {
-		if !slices.Contains(out, t) {
-			out = append(out, t)
+	out := make([]string, 1, 2+len(user)+len(scopeTags))
+	out[0] = typeName
+	for _, list := range [...][]string{user, scopeTags, {"class"}} {
+		for _, t := range list {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
@@ -483,7 +496,9 @@ func (c *compiler) finish() {
 	for _, ch := range c.collChains {
 		c.addChain(ch)
 	}
-	seen := map[catalog.Edge]bool{}
+	seen := make(map[catalog.Edge]bool, len(c.relations))
+	c.cat.Edges = slices.Grow(c.cat.Edges, len(c.relations))
+	var srcs, dsts []catalog.Ref
 	for _, r := range c.relations {
 		if c.dropped[r.owner] {
 			continue // a metaparameter of a virtual resource never realized
@@ -495,8 +510,9 @@ func (c *compiler) finish() {
 			missing, other, word = r.source, r.target, "on"
 		} else if dstOK {
 			r.source, r.target = src, dst
-			for _, src := range c.expand(r.source, map[catalog.Ref]bool{}) {
-				for _, dst := range c.expand(r.target, map[catalog.Ref]bool{}) {
+			srcs, dsts = c.expandInto(srcs[:0], r.source), c.expandInto(dsts[:0], r.target)
+			for _, src := range srcs {
+				for _, dst := range dsts {
 					e := catalog.Edge{Source: src, Target: dst, Refresh: r.refresh}
 					if src != dst && !seen[e] {
 						seen[e] = true

@@ -48,6 +48,12 @@ func newScope(parent *scope) *scope {
 	return &scope{parent: parent, vars: map[string]variable{}}
 }
 
+// newScopeSized is newScope for a scope that will hold about n
+// variables, so that its map is not grown as they are assigned.
+func newScopeSized(parent *scope, n int) *scope {
+	return &scope{parent: parent, vars: make(map[string]variable, n)}
+}
+
 // ephemeralChild returns a scope for the body of an if, case or selector,
 // where the match variables of its condition live.
 func (s *scope) ephemeralChild() *scope {
@@ -76,7 +82,7 @@ func (s *scope) lookup(name string) (any, bool) {
 	if rest, ok := strings.CutPrefix(name, "::"); ok {
 		return s.top().lookup(rest)
 	}
-	if n, err := strconv.Atoi(name); err == nil {
+	if n, ok := matchIndex(name); ok {
 		for sc := s; sc != nil; sc = sc.parent {
 			if sc.matches != nil {
 				if n < len(sc.matches) {
@@ -97,6 +103,19 @@ func (s *scope) lookup(name string) (any, bool) {
 	}
 	return nil, false
 }
+
+// matchIndex is strconv.Atoi for variable names: the number of a match
+// variable ($0..$9). Names that cannot be numbers are refused before
+// Atoi, whose error for them would be an allocation on every lookup.
+func matchIndex(name string) (int, bool) {
+	if name == "" || !(isDigit(name[0]) || name[0] == '+' || name[0] == '-') {
+		return 0, false
+	}
+	n, err := strconv.Atoi(name)
+	return n, err == nil
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // assign sets a variable in the local scope. It returns the earlier
 // assignment when the variable is already set there: Puppet variables are
@@ -134,6 +153,9 @@ func (s *scope) addDefault(typ string, attrs []attr) {
 // resourceDefaults returns the defaults in effect for typ: inner scopes
 // and later statements win.
 func (s *scope) resourceDefaults(typ string) []attr {
+	if !s.hasDefaults() {
+		return nil
+	}
 	var chain []*scope
 	for sc := s; sc != nil; {
 		chain = append(chain, sc)
@@ -148,6 +170,22 @@ func (s *scope) resourceDefaults(typ string) []attr {
 		out = append(out, chain[i].defaults[typ]...)
 	}
 	return out
+}
+
+// hasDefaults tells whether any scope resourceDefaults would visit holds
+// defaults, so that most declarations, which have none, build no chain.
+func (s *scope) hasDefaults() bool {
+	for sc := s; sc != nil; {
+		if len(sc.defaults) > 0 {
+			return true
+		}
+		if sc.dynParent != nil {
+			sc = sc.dynParent
+		} else {
+			sc = sc.parent
+		}
+	}
+	return false
 }
 
 // containerOf returns the container and tags of the local scope.
