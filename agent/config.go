@@ -12,27 +12,45 @@ import (
 
 	"github.com/gapply/gapply/config"
 	"github.com/gapply/gapply/gitsync"
+	"github.com/gapply/gapply/server/client"
 )
 
 // DefaultConfigFile is where `gapply agent` reads its configuration.
 const DefaultConfigFile = "/etc/gapply/gapply.hcl"
 
+// DefaultSSLDir holds the node's credentials in catalog mode; `gapply ca`
+// and `gapply master` default to the same directory, as Puppet's agent and
+// server share one ssldir (each under its own certname).
+const DefaultSSLDir = "/etc/gapply/ssl"
+
 // Config is the agent's configuration file (/etc/gapply/gapply.hcl). Every
 // setting can also be given as a flag or a GAPPLY_* environment variable
 // (see package config); Defaults holds the documented defaults.
 type Config struct {
-	Environment   string        `hcl:"environment" doc:"the environment: the branch of the repository to apply"`
-	Certname      string        `hcl:"certname" doc:"the node's name for node matching; the fqdn fact when empty"`
-	Manifest      string        `hcl:"manifest" doc:"the manifest file or directory, relative to the repository's top"`
-	Modulepath    string        `hcl:"modulepath" doc:"colon-separated module directories, relative to the repository's top"`
+	Environment   string        `hcl:"environment" doc:"the environment: the branch of the repository to apply (in catalog mode, the one asked of the master)"`
+	Certname      string        `hcl:"certname" doc:"the node's name for node matching, and its certificate's in catalog mode; the fqdn fact when empty"`
+	Manifest      string        `hcl:"manifest" doc:"the manifest file or directory, relative to the repository's top (git mode)"`
+	Modulepath    string        `hcl:"modulepath" doc:"colon-separated module directories, relative to the repository's top (git mode)"`
 	Vardir        string        `hcl:"vardir" doc:"state directory: checkouts, reports, filebucket, run lock"`
 	ExternalFacts []string      `hcl:"external_facts" doc:"directories of external facts (*.json, *.yaml, *.txt)"`
 	Schedule      string        `hcl:"schedule" doc:"when the daemon runs: a cron expression (5 fields) or @every 30m, @hourly..."`
 	Splay         time.Duration `hcl:"splay" doc:"random delay up to this long before each scheduled run, so a fleet does not run at once"`
-	OnlyIfChanged bool          `hcl:"only_if_changed" doc:"skip the apply when neither the commit nor the facts changed since the last successful run"`
+	OnlyIfChanged bool          `hcl:"only_if_changed" doc:"skip the apply when neither the commit nor the facts changed since the last successful run (git mode)"`
 	Noop          bool          `hcl:"noop" doc:"check only: report what would change, change nothing"`
 	Parallel      int           `hcl:"parallel" doc:"resources checked and changed at once"`
 	RunTimeout    time.Duration `hcl:"run_timeout" doc:"a run (sync, compile, apply) is interrupted after this long"`
+
+	// Catalog mode (DESIGN.md section 7), with Puppet's setting names: a
+	// non-empty Server switches the agent from its git checkout to
+	// catalogs compiled by masters.
+	Server            string        `hcl:"server" doc:"catalog mode: the master (or the balancer in front of the masters) that compiles this node's catalog; when set, repository, manifest and modulepath are not used"`
+	CAServer          string        `hcl:"ca_server" doc:"catalog mode: the certificate authority's host; server when empty"`
+	MasterPort        int           `hcl:"masterport" doc:"catalog mode: the HTTPS port of server"`
+	CAPort            int           `hcl:"ca_port" doc:"catalog mode: the HTTPS port of ca_server; masterport when 0"`
+	SSLDir            string        `hcl:"ssldir" doc:"catalog mode: the node's key (0600), certificate request, certificate, CA certificate and CRL, in Puppet's layout"`
+	WaitForCert       time.Duration `hcl:"waitforcert" doc:"catalog mode: while the node's certificate request is not signed, ask the CA again this often; 0 fails the run at once"`
+	MaxWaitForCert    time.Duration `hcl:"maxwaitforcert" doc:"catalog mode: stop waiting for the signature after this long and fail the run; 0 waits as long as run_timeout allows"`
+	UseCacheOnFailure bool          `hcl:"usecacheonfailure" doc:"catalog mode: when the master cannot be reached or fails to compile, apply the last catalog it sent, and say so in the report, summary and metrics; a refusal (revoked, forbidden) never falls back"`
 
 	Repository RepositoryConfig `hcl:"repository,block"`
 	Trigger    TriggerConfig    `hcl:"trigger,block"`
@@ -75,18 +93,22 @@ type ReportConfig struct {
 // Defaults returns the configuration every setting starts from.
 func Defaults() *Config {
 	return &Config{
-		Environment:   gitsync.DefaultBranch,
-		Manifest:      "manifests",
-		Modulepath:    "modules",
-		Vardir:        "/var/lib/gapply",
-		ExternalFacts: []string{"/etc/gapply/facts.d"},
-		Schedule:      "*/30 * * * *",
-		Splay:         5 * time.Minute,
-		Parallel:      1,
-		RunTimeout:    30 * time.Minute,
-		Repository:    RepositoryConfig{Depth: 1, Keep: gitsync.DefaultKeep},
-		Trigger:       TriggerConfig{ReplayWindow: 5 * time.Minute, RateLimit: 30},
-		Report:        ReportConfig{Keep: 10},
+		Environment:       gitsync.DefaultBranch,
+		Manifest:          "manifests",
+		Modulepath:        "modules",
+		Vardir:            "/var/lib/gapply",
+		ExternalFacts:     []string{"/etc/gapply/facts.d"},
+		Schedule:          "*/30 * * * *",
+		Splay:             5 * time.Minute,
+		Parallel:          1,
+		RunTimeout:        30 * time.Minute,
+		MasterPort:        client.DefaultPort,
+		SSLDir:            DefaultSSLDir,
+		WaitForCert:       2 * time.Minute,
+		UseCacheOnFailure: true,
+		Repository:        RepositoryConfig{Depth: 1, Keep: gitsync.DefaultKeep},
+		Trigger:           TriggerConfig{ReplayWindow: 5 * time.Minute, RateLimit: 30},
+		Report:            ReportConfig{Keep: 10},
 	}
 }
 
@@ -109,9 +131,10 @@ func (c *Config) CheckConfig() []config.Problem {
 	add := func(setting, summary, detail string) {
 		ps = append(ps, config.Problem{Setting: setting, Summary: summary, Detail: detail})
 	}
-	if c.Repository.URL == "" {
-		add("repository.url", "No repository URL", "The agent needs the URL of the manifest repository.")
+	if c.Server == "" && c.Repository.URL == "" {
+		add("repository.url", "No repository URL", "The agent needs the URL of the manifest repository, or a server to get catalogs from (catalog mode).")
 	}
+	ps = append(ps, c.checkCatalogMode()...)
 	if _, err := scheduleParser.Parse(c.Schedule); err != nil {
 		add("schedule", "Invalid schedule", fmt.Sprintf("%v. Write five cron fields (\"*/30 * * * *\") or a descriptor (\"@every 30m\", \"@hourly\").", err))
 	}

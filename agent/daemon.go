@@ -107,7 +107,7 @@ func (a *Agent) Daemon(ctx context.Context, opts DaemonOptions) error {
 		case err != nil:
 			logger.Error("run failed", "err", err)
 		case out.Report != nil:
-			logger.Info(out.Report.Summary(), "commit", short(out.Commit), "status", out.Report.Status)
+			logger.Info(out.Summary(), "commit", short(out.Commit), "status", out.Report.Status)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Package agent is gapply's git-distributed agent: one run (sync the
 // manifest repository, gather facts, compile, apply, report), the daemon
 // that runs it on a cron schedule and on triggers, the trigger listener, and
-// the post-receive hook that fans a push out to the nodes.
+// the post-receive hook that fans a push out to the nodes. With Config.Server
+// set, a run gets its catalog from a master instead (catalog mode, see
+// catalogmode.go), with the same lock, reports, metrics and daemon.
 //
 // A run never applies a commit that failed to fetch, verify or compile: the
 // compile happens before the commit becomes current (gitsync.Syncer.Accept),
@@ -132,6 +134,9 @@ func (r *run) do(ctx context.Context) (*Outcome, error) {
 		return r.finish(state, r.failed(start, "", fmt.Errorf("gathering facts: %w", err)), nil)
 	}
 	r.digest = factsDigest(r.facts)
+	if r.cfg.Server != "" {
+		return r.catalogRun(ctx, state, start)
+	}
 
 	// Sync; the new commit is compiled before it may become current.
 	var cat *catalog.Catalog

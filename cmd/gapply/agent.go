@@ -25,13 +25,20 @@ func newAgentCmd(s streams, g *globalOptions) *cobra.Command {
 	o := &agentOptions{}
 	cmd := &cobra.Command{
 		Use:   "agent [--config FILE] [--once|--test] [--environment NAME] [--only-if-changed]",
-		Short: "Run the git-distributed agent: sync, compile, apply, report",
+		Short: "Run the agent: sync, compile, apply, report (or get catalogs from a master)",
 		Long: `Run the agent: fetch the manifest repository's branch (the environment),
 compile the manifest with this node's facts and apply it, on a cron schedule
 with a random splay, and whenever a signed trigger arrives.
 
 A commit that fails to fetch, verify or compile is never applied: the node
 keeps its last good commit, and its report, summary and metrics say so.
+
+With --server (catalog mode), a master compiles the catalog instead: the
+first run makes a key and a certificate request in --ssldir and waits for
+the CA to sign it (--waitforcert between asks, --maxwaitforcert in all);
+every run posts the facts, applies the catalog, and sends the report. When
+the master cannot be reached, the last catalog it sent is applied
+(--usecacheonfailure) and the report, summary and metrics say so.
 
 --once does one run and exits (0 success, 1 failure; with
 --detailed-exitcodes 0/2/4/6). --test does one verbose run, with diffs and
@@ -102,7 +109,7 @@ func (o *agentOptions) run(cmd *cobra.Command, s streams, g *globalOptions) erro
 			return nil
 		}
 		if out != nil && out.Report != nil {
-			logger.Print(out.Report.Summary())
+			logger.Print(out.Summary())
 		}
 		if err != nil {
 			return err
