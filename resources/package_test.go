@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -38,9 +39,28 @@ func sysTestPackage(t *testing.T) string {
 	t.Helper()
 	sysNeedRoot(t)
 	sysNeedTool(t, "dpkg-deb", "dpkg")
+	sysLockDpkg(t)
 	name := sysUniqueName(t, "gapply-test-")
 	t.Cleanup(func() { _ = runCleanup("dpkg", "--purge", name) })
 	return name
+}
+
+// sysLockDpkg takes, until the test and its cleanups end, the lock that
+// every test installing packages holds (the cmd/gapply sessions too:
+// "lock /var/lib/dpkg"): dpkg refuses to run while another dpkg holds its
+// own lock, and go test runs packages side by side. It is an flock on
+// dpkg's directory, which dpkg itself never takes.
+func sysLockDpkg(t *testing.T) {
+	t.Helper()
+	f, err := os.Open("/var/lib/dpkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
 
 func TestPackageDpkgLifecycle(t *testing.T) {

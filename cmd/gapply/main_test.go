@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -33,6 +34,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits": cmdExits,
 			"defer": cmdDefer,
+			"lock":  cmdLock,
 		},
 	})
 }
@@ -74,4 +76,22 @@ func cmdDefer(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Logf("defer %v: %v\n%s", args, err, out)
 		}
 	})
+}
+
+// cmdLock takes an exclusive flock on a file or directory until the
+// session ends, to serialize sessions (and other packages' tests, which
+// run at the same time) that use a machine-wide tool refusing to run
+// twice: "lock /var/lib/dpkg" before running dpkg, as resources' package
+// tests do.
+func cmdLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: lock PATH")
+	}
+	f, err := os.Open(args[0])
+	ts.Check(err)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		ts.Fatalf("lock %s: %v", args[0], err)
+	}
+	ts.Defer(func() { f.Close() }) // closing releases the lock
 }
