@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -225,19 +227,29 @@ func TestExecTimeoutKillsGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	// The shell starts a background sleep that would outlive a kill of
 	// the shell alone.
-	r := newRes(t, "exec", "sleep 30 & echo $! > "+pidFile+"; wait", map[string]any{"provider": "shell", "timeout": "0.5"})
+	// Without the kill the command would last 300 s: the bounds below are
+	// far from both that and the 0.5 s timeout, so load cannot tip them.
+	r := newRes(t, "exec", "sleep 300 & echo $! > "+pidFile+"; wait", map[string]any{"provider": "shell", "timeout": "0.5"})
 	start := time.Now()
 	err := r.Apply(context.Background(), env.Env, nil)
 	if err == nil || err.Error() != "Command exceeded timeout" {
 		t.Fatalf("err = %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > time.Minute {
 		t.Errorf("took %v", d)
 	}
 	pid := strings.TrimSpace(readFile(t, pidFile))
-	time.Sleep(100 * time.Millisecond)
-	if stat, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil && !strings.Contains(string(stat), ") Z ") {
-		t.Errorf("background sleep %s survived the timeout", pid)
+	// SIGKILL is delivered asynchronously: wait for the sleep to go (a
+	// zombie or a reused pid has another command line).
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline"); string(cmdline) != "sleep\x00300\x00" {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, _ := strconv.Atoi(pid)
+			syscall.Kill(n, syscall.SIGKILL) //nolint:errcheck // the test has failed; do not leave it running
+			t.Fatalf("background sleep %s survived the timeout", pid)
+		}
 	}
 }
 
