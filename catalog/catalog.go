@@ -31,12 +31,25 @@
 // is deterministic (map keys are sorted by encoding/json), so a catalog
 // compiled on a master and one compiled locally are the same bytes for the
 // same inputs.
+//
+// # Sensitive and Deferred parameters
+//
+// A parameter whose value was Sensitive in the manifest holds the plain
+// value, and its name is listed in the resource's "sensitive_parameters"
+// (Puppet's name), so that the engine can give the value to the resource
+// and keep it out of logs, diffs and reports. MarshalIndent, which prints
+// catalogs for people (gapply compile), writes such values as
+// "Sensitive [value redacted]"; MarshalIndentSensitive writes them as they
+// are, for the one use that needs them: a master sending an agent its
+// catalog. A Deferred value (see Deferred) is written in its rich-data
+// form and resolved by the engine on the node.
 package catalog
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -59,6 +72,17 @@ type Resource struct {
 	Tags       []string       `json:"tags,omitempty"`
 	File       string         `json:"file,omitempty"`
 	Line       int            `json:"line,omitempty"`
+	// Sensitive names the parameters whose values were Sensitive: they
+	// are never printed (see the package documentation).
+	Sensitive []string `json:"sensitive_parameters,omitempty"`
+}
+
+// Redacted is what a Sensitive value prints as, in Puppet's words.
+const Redacted = "Sensitive [value redacted]"
+
+// IsSensitive reports whether parameter name of r holds a Sensitive value.
+func (r *Resource) IsSensitive(name string) bool {
+	return slices.Contains(r.Sensitive, name)
 }
 
 // Edge says that Source is applied before Target. When Refresh is true, a
@@ -127,8 +151,15 @@ func (c *Catalog) Lookup(ref Ref) *Resource {
 }
 
 // MarshalIndent returns the catalog's JSON form, indented for people, with a
-// trailing newline.
+// trailing newline. The values of sensitive parameters are redacted.
 func (c *Catalog) MarshalIndent() ([]byte, error) {
+	return c.redacted().MarshalIndentSensitive()
+}
+
+// MarshalIndentSensitive is MarshalIndent with the values of sensitive
+// parameters as they are: the form a master sends to the agent that
+// applies the catalog, over its mutually authenticated connection.
+func (c *Catalog) MarshalIndentSensitive() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -137,6 +168,35 @@ func (c *Catalog) MarshalIndent() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// redacted returns c, or a copy of it whose sensitive parameter values
+// are Redacted.
+func (c *Catalog) redacted() *Catalog {
+	var out *Catalog
+	for i, r := range c.Resources {
+		if len(r.Sensitive) == 0 {
+			continue
+		}
+		if out == nil {
+			cp := *c
+			cp.Resources = append([]*Resource(nil), c.Resources...)
+			out = &cp
+		}
+		nr := *r
+		nr.Parameters = make(map[string]any, len(r.Parameters))
+		for k, v := range r.Parameters {
+			if r.IsSensitive(k) {
+				v = Redacted
+			}
+			nr.Parameters[k] = v
+		}
+		out.Resources[i] = &nr
+	}
+	if out == nil {
+		return c
+	}
+	return out
 }
 
 // Unmarshal decodes a catalog from its JSON form. Whole numbers decode as
@@ -160,7 +220,7 @@ func Unmarshal(data []byte) (*Catalog, error) {
 // NormalizeNumbers turns the numbers of a value decoded with
 // json.Decoder.UseNumber (and the plain ints of YAML decoders) into the
 // compiler's number types, in place: int64 for whole numbers, float64
-// otherwise.
+// otherwise. The rich-data form of a Deferred becomes a *Deferred.
 func NormalizeNumbers(v any) any {
 	switch v := v.(type) {
 	case int:
@@ -176,6 +236,12 @@ func NormalizeNumbers(v any) any {
 			v[i] = NormalizeNumbers(v[i])
 		}
 	case map[string]any:
+		if d, ok := deferredFromMap(v); ok {
+			for i := range d.Arguments {
+				d.Arguments[i] = NormalizeNumbers(d.Arguments[i])
+			}
+			return d
+		}
 		for k := range v {
 			v[k] = NormalizeNumbers(v[k])
 		}

@@ -29,11 +29,23 @@ import (
 //
 // Automatic class-parameter lookup asks for "class::param" when a class
 // is declared without that parameter, before its default.
+//
+// Below the environment is the module layer, as in Puppet: a key
+// "mod::..." is also looked up in the hierarchy of the hiera.yaml
+// (version 5) at the root of module mod in the module path, with paths
+// relative to that module. This is where modules such as puppetlabs-ntp
+// and saz-ssh keep their defaults (data/common.yaml,
+// data/%{facts.os.family}.yaml), so their classes have no params.pp and
+// cannot be declared without it. A module answers only keys of its own
+// namespace; the environment's values come first.
 
 // hieraConfig is a parsed hiera.yaml.
 type hieraConfig struct {
 	dir    string
 	levels []hieraLevel
+	// modules caches the module layer by module name: the module's
+	// hiera.yaml, or nil when it has none (environment config only).
+	modules map[string]*hieraConfig
 }
 
 type hieraLevel struct {
@@ -256,18 +268,45 @@ func (c *compiler) hieraLookup(key, strategy string) (any, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
+		if cfg == nil {
+			cfg = &hieraConfig{}
+		}
 		c.hiera = cfg
 	}
-	if c.hiera == nil {
+	values, err := c.hieraLevels(c.hiera, key, strategy, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(values) > 0 && strategy == "first" {
+		return values[0], true, nil
+	}
+	if mod, _, ok := strings.Cut(strings.TrimPrefix(key, "::"), "::"); ok {
+		cfg, err := c.moduleHiera(mod)
+		if err != nil {
+			return nil, false, err
+		}
+		if values, err = c.hieraLevels(cfg, key, strategy, values); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(values) == 0 {
 		return nil, false, nil
 	}
-	var values []any
-	for _, lvl := range c.hiera.levels {
+	return mergeValues(values, strategy)
+}
+
+// hieraLevels appends the values of key found in the levels of cfg (nil
+// is no levels) to values, stopping at the first for strategy "first".
+func (c *compiler) hieraLevels(cfg *hieraConfig, key, strategy string, values []any) ([]any, error) {
+	if cfg == nil {
+		return values, nil
+	}
+	for _, lvl := range cfg.levels {
 		for _, p := range lvl.paths {
-			path := filepath.Join(c.hiera.dir, lvl.datadir, c.hieraInterpolate(p))
+			path := filepath.Join(cfg.dir, lvl.datadir, c.hieraInterpolate(p))
 			h, err := c.dataFile(path)
 			if err != nil {
-				return nil, false, err
+				return nil, err
 			}
 			if h == nil {
 				continue
@@ -275,15 +314,38 @@ func (c *compiler) hieraLookup(key, strategy string) (any, bool, error) {
 			if v, ok := h.Get(key); ok {
 				values = append(values, c.interpolateData(v))
 				if strategy == "first" {
-					return values[0], true, nil
+					return values, nil
 				}
 			}
 		}
 	}
-	if len(values) == 0 {
-		return nil, false, nil
+	return values, nil
+}
+
+// moduleHiera is the module layer of module mod: the hiera.yaml at the
+// root of the first directory of the module path that has the module,
+// read once. A module without one has no data (nil).
+func (c *compiler) moduleHiera(mod string) (*hieraConfig, error) {
+	if cfg, seen := c.hiera.modules[mod]; seen {
+		return cfg, nil
 	}
-	return mergeValues(values, strategy)
+	if c.hiera.modules == nil {
+		c.hiera.modules = map[string]*hieraConfig{}
+	}
+	var cfg *hieraConfig
+	for _, dir := range c.opts.ModulePath {
+		root := filepath.Join(dir, mod)
+		if !fileExists(root) {
+			continue
+		}
+		var err error
+		if cfg, err = loadHiera(filepath.Join(root, "hiera.yaml"), false); err != nil {
+			return nil, err
+		}
+		break
+	}
+	c.hiera.modules[mod] = cfg
+	return cfg, nil
 }
 
 // mergeValues merges the values found, highest priority first.

@@ -71,6 +71,10 @@ func newValue(cl *call, name string, args []any) (any, error) {
 		return nil, cl.errorf("Value of type %s cannot be converted to %s", typeName(v), name)
 	}
 	switch name {
+	case "Sensitive":
+		return newSensitive(cl, args)
+	case "Deferred":
+		return newDeferred(cl, args)
 	case "String":
 		switch x := v.(type) {
 		case string:
@@ -192,5 +196,7 @@ func typeCallName(name string) (string, bool) {
 	if name == "" || name[0] < 'A' || name[0] > 'Z' {
 		return "", false
 	}
-	return name, dataTypes[name]
+	// Deferred is only ever called, never used as a type here, so it is
+	// not among dataTypes.
+	return name, dataTypes[name] || name == "Deferred"
 }

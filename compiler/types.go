@@ -258,7 +258,18 @@ func checkType(v any, t TypeRef) []mismatch {
 		case catalog.Ref:
 			return nil
 		}
-	case "Callable", "Sensitive", "Timestamp", "Timespan", "SemVer":
+	case "Sensitive":
+		if x, ok := v.(*Sensitive); ok {
+			if len(p) == 0 {
+				return nil
+			}
+			return checkParam(x.Value, p[0])
+		}
+	case "Deferred":
+		if _, ok := v.(*catalog.Deferred); ok {
+			return nil
+		}
+	case "Callable", "Timestamp", "Timespan", "SemVer":
 		return nil // not modelled: accepted
 	default:
 		if r, ok := v.(catalog.Ref); ok && (t.Name == "Resource" || strings.EqualFold(r.Type, t.Name)) {
@@ -519,6 +530,8 @@ func inferType(v any, generalized bool) TypeRef {
 		return TypeRef{Name: "Type", Params: []any{x}}
 	case catalog.Ref:
 		return TypeRef{Name: "Type", Params: []any{TypeRef{Name: x.Type, Params: []any{x.Title}}}}
+	case *Sensitive:
+		return TypeRef{Name: "Sensitive", Params: []any{inferType(x.Value, generalized)}}
 	}
 	return TypeRef{Name: typeName(v)}
 }

@@ -25,6 +25,8 @@ import (
 //	Regexp           *Regexp
 //	a type           TypeRef (File, Integer, Class, ...)
 //	a resource ref   catalog.Ref (File['/etc/motd'])
+//	Sensitive        *Sensitive (see sensitive.go)
+//	Deferred         *catalog.Deferred
 //
 // Nothing else may appear in a value.
 
@@ -127,6 +129,10 @@ func typeName(v any) string {
 		return "Type"
 	case catalog.Ref:
 		return "Resource"
+	case *Sensitive:
+		return "Sensitive"
+	case *catalog.Deferred:
+		return "Deferred"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -186,6 +192,10 @@ func quoted(v any) string {
 		return strconv.FormatBool(v)
 	case Default:
 		return "default"
+	case *Sensitive:
+		return catalog.Redacted
+	case *catalog.Deferred:
+		return "Deferred({'name' => " + quoted(v.Name) + ", 'arguments' => " + quoted(FromData(v.Arguments)) + "})"
 	case *Regexp:
 		return "/" + v.Source + "/"
 	case TypeRef:
@@ -264,6 +274,12 @@ func ToData(v any) any {
 		return v.String()
 	case Default:
 		return "default"
+	case *Sensitive:
+		// The catalog holds the plain value; the resource lists the
+		// parameter as sensitive (resource.go).
+		return ToData(v.Value)
+	case *catalog.Deferred:
+		return v
 	}
 	return ToString(v)
 }
@@ -311,7 +327,7 @@ func FromData(v any) any {
 			m[k] = s
 		}
 		return FromData(m)
-	case *Hash, Default, *Regexp, TypeRef, catalog.Ref:
+	case *Hash, Default, *Regexp, TypeRef, catalog.Ref, *Sensitive, *catalog.Deferred:
 		return v
 	}
 	return fmt.Sprint(v)

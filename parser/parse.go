@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -542,6 +543,9 @@ func (p *parser) parseTypeForms(e Expr) Expr {
 			d.Loc = p.rangeFrom(e.Range().Start)
 			return d
 		}
+		if typ, ok := p.resourceTypeDecl(e); ok {
+			return p.parseResource(e.Range().Start, Regular, typ)
+		}
 		if a, ok := e.(*Access); ok && isTypeRef(a.Target) {
 			o := &ResourceOverride{Target: e, Ops: p.parseOpsBlock()}
 			o.Loc = p.rangeFrom(e.Range().Start)
@@ -568,6 +572,37 @@ func (p *parser) parseTypeForms(e Expr) Expr {
 		return c
 	}
 	return e
+}
+
+// resourceTypeDecl recognises `Resource['file'] { 'title': ... }` and
+// `Resource[File] { ... }`: a declaration whose type is given as a
+// Resource type (apache and other modules use it to declare a type named
+// by a string). It answers the type as a name token when e is such a
+// reference with one literal key and the brace opens resource bodies,
+// not attributes (which would be defaults for the type).
+func (p *parser) resourceTypeDecl(e Expr) (token, bool) {
+	a, ok := e.(*Access)
+	if !ok || len(a.Keys) != 1 {
+		return token{}, false
+	}
+	if tr, ok := a.Target.(*TypeReference); !ok || tr.Name != "Resource" {
+		return token{}, false
+	}
+	var name string
+	switch k := a.Keys[0].(type) {
+	case *String:
+		name = k.Value
+	case *TypeReference:
+		name = k.Name
+	default:
+		return token{}, false
+	}
+	// After the brace: `}` or `attr =>` or `* =>` is an attribute block.
+	next, after := p.peek(1), p.peek(2)
+	if next.kind == tRBrace || after.kind == tFArrow || after.kind == tPArrow {
+		return token{}, false
+	}
+	return token{kind: tName, text: strings.ToLower(strings.TrimPrefix(name, "::")), rng: a.Keys[0].Range()}, true
 }
 
 func isTypeRef(e Expr) bool {
