@@ -65,6 +65,10 @@ type Options struct {
 // ctx ended it early, and the report then marks the resources that never
 // ran as skipped.
 func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Report, error) {
+	cat, err := catalog.ResolveDeferred(cat, nodeFunctions)
+	if err != nil {
+		return nil, err
+	}
 	impls, err := build(cat)
 	if err != nil {
 		return nil, err
@@ -296,8 +300,11 @@ func (w *walker) skip(i int) bool {
 // reports whether the resource is still good.
 func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl resources.Resource, changes []resources.Change, noop bool) bool {
 	ref, s := w.g.nodes[i].ref, &w.st[i]
+	// What is printed and reported hides sensitive values; Apply gets
+	// the changes as they are.
+	shown := redact(w.g.nodes[i].res, changes)
 	logDiffs := func() {
-		for _, c := range changes {
+		for _, c := range shown {
 			if w.opts.ShowDiff && c.Diff != "" {
 				s.rec.log(log.InfoLevel, "%s/%s:\n%s", changeRef(ref, c), c.Property, strings.TrimSuffix(c.Diff, "\n"))
 			}
@@ -310,7 +317,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 	}
 	if noop {
 		logDiffs()
-		for _, c := range changes {
+		for _, c := range shown {
 			msg := fmt.Sprintf("current_value %s, should be %s (noop)", puppetValue(c.From), puppetValue(c.To))
 			s.rec.log(log.InfoLevel, "%s/%s: %s", changeRef(ref, c), c.Property, msg)
 			event(c, report.EventNoop, msg)
@@ -324,7 +331,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		// The interface applies all changes at once, so the error
 		// cannot be pinned on one property: it is logged against the
 		// first, as Puppet stops at its first failing property.
-		for k, c := range changes {
+		for k, c := range shown {
 			msg := fmt.Sprintf("change from %s to %s failed: %v", puppetValue(c.From), puppetValue(c.To), err)
 			if k == 0 {
 				s.rec.log(log.ErrorLevel, "%s/%s: %s", changeRef(ref, c), c.Property, msg)
@@ -335,7 +342,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		return false
 	}
 	logDiffs()
-	for _, c := range changes {
+	for _, c := range shown {
 		msg := c.Message
 		if msg == "" {
 			msg = fmt.Sprintf("changed %s to %s", puppetValue(c.From), puppetValue(c.To))
@@ -415,6 +422,9 @@ func isNoop(r *catalog.Resource) bool {
 // already in Puppet's list form (exec's returns: ['0']), see
 // resources.Change.
 func puppetValue(v string) string {
+	if v == redactedValue {
+		return v
+	}
 	if strings.HasPrefix(v, "['") && strings.HasSuffix(v, "']") {
 		return v
 	}

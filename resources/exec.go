@@ -30,6 +30,9 @@ import (
 // as Puppet does. A failed run is an error of Apply; a refreshonly exec
 // runs only through Refresh.
 type execRes struct {
+	// shown is the command as error messages quote it: redacted when
+	// the command is Sensitive.
+	shown       string
 	ref         catalog.Ref
 	command     string
 	path        []string
@@ -94,6 +97,10 @@ var (
 func newExec(r *catalog.Resource) (Resource, error) {
 	p := newAttrs(schemaOf("exec"), r)
 	e := &execRes{ref: r.Ref(), command: p.namevar(), logoutput: "on_failure", tries: 1, timeout: 300 * time.Second}
+	e.shown = "'" + e.command + "'"
+	if r.IsSensitive("command") {
+		e.shown = "[command redacted]" // Puppet's words
+	}
 
 	switch prov, _ := p.str("provider"); prov {
 	case "", "posix":
@@ -365,7 +372,7 @@ func (e *execRes) execute(ctx context.Context, env *Env) error {
 		return err
 	}
 	if failed {
-		return fmt.Errorf("'%s' returned %d instead of one of [%s]", e.command, res.code, e.returnsString(","))
+		return fmt.Errorf("%s returned %d instead of one of [%s]", e.shown, res.code, e.returnsString(","))
 	}
 	return nil
 }

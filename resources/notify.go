@@ -41,6 +41,11 @@ func newNotify(r *catalog.Resource) (Resource, error) {
 	default:
 		n.message = notifyText(v)
 	}
+	if r.IsSensitive("message") {
+		// A notify only prints its message: a Sensitive one prints as
+		// Puppet prints it.
+		n.message = catalog.Redacted
+	}
 	n.withpath = p.boolean("withpath", false)
 	if err := p.err(); err != nil {
 		return nil, err
