@@ -290,7 +290,7 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 		var typ TypeRef
 		typed := false
 		if p.Type != nil {
-			tv, err := c.eval(p.Type, sc)
+			tv, err := c.paramType(p, sc)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -335,6 +335,35 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 	return errs[len(errs)-1]
 }
 
+// paramType evaluates the type of a parameter. A type written only with
+// literals (nearly all are: String, Enum['a', 'b'], Optional[Integer[1]])
+// is evaluated once, not once per instance of its define or class.
+func (c *compiler) paramType(p *parser.Param, sc *scope) (any, error) {
+	if v, ok := c.paramTypes[p]; ok {
+		return v, nil
+	}
+	v, err := c.eval(p.Type, sc)
+	if err == nil && literalType(p.Type) {
+		c.paramTypes[p] = v
+	}
+	return v, err
+}
+
+// literalType tells whether a type expression is made of type names and
+// literal values only, so that it evaluates to the same type every time.
+func literalType(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.TypeReference, *parser.String, *parser.Number, *parser.Boolean,
+		*parser.Undef, *parser.Default, *parser.Regex:
+		return true
+	case *parser.Access:
+		return literalType(e.Target) && !slices.ContainsFunc(e.Keys, func(k parser.Expr) bool { return !literalType(k) })
+	case *parser.Array:
+		return !slices.ContainsFunc(e.Elems, func(k parser.Expr) bool { return !literalType(k) })
+	}
+	return false
+}
+
 // typeArticle names a type for a message: "an Integer", "a String[1]".
 func typeArticle(t TypeRef) string {
 	s := quoted(t)
@@ -342,6 +371,17 @@ func typeArticle(t TypeRef) string {
 		return "an " + s
 	}
 	return "a " + s
+}
+
+// defineCache holds what the instances of one define share, so that each
+// instance does not compute it again.
+type defineCache struct {
+	// tags are the tags the define's name gives, clipped so that an
+	// instance appending its own makes a copy.
+	tags []string
+	// vars is how many variables an instance's scope held at most: the
+	// size to make the next one's, whose map then never grows.
+	vars int
 }
 
 // declareDefined declares one instance of a defined type and evaluates
@@ -357,18 +397,19 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	container, callerTags := s.containerOf()
 	c.containNew(container, ref)
 
-	sc := newScopeSized(c.classParent(), len(def.Params)+2)
+	dc, ok := c.defineCaches[name]
+	if !ok {
+		dc = &defineCache{tags: slices.Clip(nameTags(name)), vars: len(def.Params) + 2}
+		c.defineCaches[name] = dc
+	}
+	sc := newScopeSized(c.classParent(), dc.vars)
+	defer func() { dc.vars = max(dc.vars, len(sc.vars)) }()
 	sc.dynParent = s
 	sc.container = ref
-	own, ok := c.defineTags[name]
-	if !ok {
-		own = nameTags(name)
-		c.defineTags[name] = own
-	}
-	sc.tags = append(slices.Clip(own), callerTags...)
+	sc.tags = append(dc.tags, callerTags...)
 	sc.vars["title"] = variable{value: title, at: at}
 	sc.vars["name"] = variable{value: title, at: at}
-	var params []attr
+	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {
 		if rel, ok := relationMetaparams[a.name]; ok {
 			if a.value != nil {

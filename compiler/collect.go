@@ -287,16 +287,18 @@ func (c *compiler) resolveLate() {
 			c.report(errorf(o.at, "Could not find resource(s) %s for overriding", strings.Join(missing, ", ")), o.at)
 		}
 	}
-	kept := c.cat.Resources[:0]
-	for _, res := range c.cat.Resources {
-		if m := c.meta[res.Ref()]; m != nil && m.virtual {
-			c.dropped[res.Ref()] = true
-			delete(c.declared, res.Ref())
-			continue
+	if c.virtuals { // else there is nothing to drop, and no need to look
+		kept := c.cat.Resources[:0]
+		for _, res := range c.cat.Resources {
+			if m := c.meta[res.Ref()]; m != nil && m.virtual {
+				c.dropped[res.Ref()] = true
+				delete(c.declared, res.Ref())
+				continue
+			}
+			kept = append(kept, res)
 		}
-		kept = append(kept, res)
+		c.cat.Resources = kept
 	}
-	c.cat.Resources = kept
 	c.propagateTags()
 }
 

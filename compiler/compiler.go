@@ -126,6 +126,8 @@ type compiler struct {
 	realizations []realization
 	collChains   []collChain
 	dropped      map[catalog.Ref]bool
+	// virtuals tells whether any resource was declared virtual.
+	virtuals bool
 	// extraTags are the tags tag() gave to a class or defined resource.
 	extraTags map[catalog.Ref][]string
 	// templates are the parsed EPP files by path; eppBuf receives the
@@ -139,14 +141,16 @@ type compiler struct {
 	hiera     *hieraConfig
 	hieraDone bool
 	hieraData map[string]*Hash
-	// regexps, refTypes, lowerTypes and defineTags cache what every
-	// instance of a define would otherwise compute again: compiled
-	// regexp literals by source, capitalised type names by lower-case
-	// name and back, and the tags a define's name gives.
-	regexps    map[string]*Regexp
-	refTypes   map[string]string
-	lowerTypes map[string]string
-	defineTags map[string][]string
+	// regexps, refTypes, lowerTypes, paramTypes and defineCaches cache
+	// what every instance of a define would otherwise compute again:
+	// compiled regexp literals by source, capitalised type names by
+	// lower-case name and back, the literal types of parameters, and
+	// what the instances of each define share.
+	regexps      map[string]*Regexp
+	refTypes     map[string]string
+	lowerTypes   map[string]string
+	paramTypes   map[*parser.Param]any
+	defineCaches map[string]*defineCache
 }
 
 func newCompiler(opts Options) *compiler {
@@ -183,20 +187,21 @@ func newCompiler(opts Options) *compiler {
 			aliases:   map[string]*parser.TypeAlias{},
 			functions: map[string]*parser.FunctionDef{},
 		},
-		classScopes: map[string]*scope{},
-		members:     map[catalog.Ref][]catalog.Ref{},
-		loaded:      map[string]bool{},
-		aliasValues: map[string]any{},
-		aliasBusy:   map[string]bool{},
-		meta:        map[catalog.Ref]*resMeta{},
-		dropped:     map[catalog.Ref]bool{},
-		extraTags:   map[catalog.Ref][]string{},
-		templates:   map[string]*Template{},
-		hieraData:   map[string]*Hash{},
-		regexps:     map[string]*Regexp{},
-		refTypes:    map[string]string{},
-		lowerTypes:  map[string]string{},
-		defineTags:  map[string][]string{},
+		classScopes:  map[string]*scope{},
+		members:      map[catalog.Ref][]catalog.Ref{},
+		loaded:       map[string]bool{},
+		aliasValues:  map[string]any{},
+		aliasBusy:    map[string]bool{},
+		meta:         map[catalog.Ref]*resMeta{},
+		dropped:      map[catalog.Ref]bool{},
+		extraTags:    map[catalog.Ref][]string{},
+		templates:    map[string]*Template{},
+		hieraData:    map[string]*Hash{},
+		regexps:      map[string]*Regexp{},
+		refTypes:     map[string]string{},
+		lowerTypes:   map[string]string{},
+		paramTypes:   map[*parser.Param]any{},
+		defineCaches: map[string]*defineCache{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}

@@ -171,22 +171,34 @@ func (c *compiler) evalList(elems []parser.Expr, s *scope) ([]any, error) {
 
 // interpolate builds a double-quoted string. Inside ${...} a bare word is
 // a variable name, so ${x} and ${h['a']} read variables.
+//
+// The pieces are gathered first and joined in one allocation: a string
+// built piece by piece would grow (and copy) several times.
 func (c *compiler) interpolate(e *parser.InterpString, s *scope) (any, error) {
-	var b strings.Builder
+	var buf [8]string
+	pieces := buf[:0]
+	size := 0
 	for _, p := range e.Parts {
+		var piece string
 		switch p := p.(type) {
 		case *parser.String:
-			b.WriteString(p.Value)
-			continue
+			piece = p.Value
 		case *parser.QualifiedName:
-			b.WriteString(ToString(c.variable(p.Name, p.Range(), s)))
-			continue
+			piece = ToString(c.variable(p.Name, p.Range(), s))
+		default:
+			v, err := c.eval(bareWordAsVariable(p), s)
+			if err != nil {
+				return nil, err
+			}
+			piece = ToString(v)
 		}
-		v, err := c.eval(bareWordAsVariable(p), s)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(ToString(v))
+		pieces = append(pieces, piece)
+		size += len(piece)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, piece := range pieces {
+		b.WriteString(piece)
 	}
 	return b.String(), nil
 }

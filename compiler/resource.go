@@ -55,7 +55,10 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 			if !ok {
 				return catalog.Ref{}, false
 			}
-			c.meta[res.Ref()].virtual = e.Form != parser.Regular
+			if e.Form != parser.Regular {
+				c.meta[res.Ref()].virtual = true
+				c.virtuals = true
+			}
 			return res.Ref(), true
 		}
 	} else if typeName == "class" {

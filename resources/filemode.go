@@ -31,17 +31,19 @@ type modeOp struct {
 // parseFileMode accepts octal modes of one to four digits and chmod(1)'s
 // symbolic modes. The error is Puppet's.
 func parseFileMode(s string) (*fileMode, error) {
-	bad := fmt.Errorf("The file mode specification is invalid: %q", s)
+	// The error is made only when needed: every file resource with a mode
+	// comes through here when a catalog is compiled.
+	bad := func() error { return fmt.Errorf("The file mode specification is invalid: %q", s) }
 	if s == "" {
-		return nil, bad
+		return nil, bad()
 	}
 	if s[0] >= '0' && s[0] <= '9' {
 		if len(s) > 4 {
-			return nil, bad
+			return nil, bad()
 		}
 		n, err := strconv.ParseUint(s, 8, 32)
 		if err != nil {
-			return nil, bad
+			return nil, bad()
 		}
 		return &fileMode{spec: s, abs: uint32(n)}, nil
 	}
@@ -56,12 +58,12 @@ func parseFileMode(s string) (*fileMode, error) {
 			c.who = 0o777 // no class means all, as in Puppet (umask ignored)
 		}
 		if i == len(part) {
-			return nil, bad
+			return nil, bad()
 		}
 		for i < len(part) {
 			op := part[i]
 			if op != '+' && op != '-' && op != '=' {
-				return nil, bad
+				return nil, bad()
 			}
 			i++
 			j := i
@@ -70,7 +72,7 @@ func parseFileMode(s string) (*fileMode, error) {
 			}
 			perms := part[i:j]
 			if strings.ContainsAny(perms, "ugo") && len(perms) != 1 {
-				return nil, bad
+				return nil, bad()
 			}
 			c.ops = append(c.ops, modeOp{op: op, perms: perms})
 			i = j
