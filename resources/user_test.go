@@ -56,9 +56,11 @@ func sysTestGroup(t *testing.T) string {
 func TestUserLifecycle(t *testing.T) {
 	sysNeedRoot(t)
 	sysNeedTool(t, "useradd", "passwd")
-	name := sysTestUser(t)
+	// The groups first: cleanups run last first, and groupdel refuses a
+	// group that is still a user's primary group.
 	grp := sysTestGroup(t)
 	extra := sysTestGroup(t)
+	name := sysTestUser(t)
 	gid := sysFreeID(t)
 	uid := sysFreeID(t, gid)
 	for _, g := range []string{grp, extra} {
