@@ -397,10 +397,10 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	container, callerTags := s.containerOf()
 	c.containNew(container, ref)
 
-	dc, ok := c.defineCaches[name]
+	dc, ok := c.defCaches[name]
 	if !ok {
 		dc = &defineCache{tags: slices.Clip(nameTags(name)), vars: len(def.Params) + 2}
-		c.defineCaches[name] = dc
+		c.defCaches[name] = dc
 	}
 	sc := newScopeSized(c.classParent(), dc.vars)
 	defer func() { dc.vars = max(dc.vars, len(sc.vars)) }()

@@ -141,16 +141,16 @@ type compiler struct {
 	hiera     *hieraConfig
 	hieraDone bool
 	hieraData map[string]*Hash
-	// regexps, refTypes, lowerTypes, paramTypes and defineCaches cache
+	// regexps, refTypes, lowerTypes, paramTypes and defCaches cache
 	// what every instance of a define would otherwise compute again:
 	// compiled regexp literals by source, capitalised type names by
 	// lower-case name and back, the literal types of parameters, and
 	// what the instances of each define share.
-	regexps      map[string]*Regexp
-	refTypes     map[string]string
-	lowerTypes   map[string]string
-	paramTypes   map[*parser.Param]any
-	defineCaches map[string]*defineCache
+	regexps    map[string]*Regexp
+	refTypes   map[string]string
+	lowerTypes map[string]string
+	paramTypes map[*parser.Param]any
+	defCaches  map[string]*defineCache
 }
 
 func newCompiler(opts Options) *compiler {
@@ -187,21 +187,21 @@ func newCompiler(opts Options) *compiler {
 			aliases:   map[string]*parser.TypeAlias{},
 			functions: map[string]*parser.FunctionDef{},
 		},
-		classScopes:  map[string]*scope{},
-		members:      map[catalog.Ref][]catalog.Ref{},
-		loaded:       map[string]bool{},
-		aliasValues:  map[string]any{},
-		aliasBusy:    map[string]bool{},
-		meta:         map[catalog.Ref]*resMeta{},
-		dropped:      map[catalog.Ref]bool{},
-		extraTags:    map[catalog.Ref][]string{},
-		templates:    map[string]*Template{},
-		hieraData:    map[string]*Hash{},
-		regexps:      map[string]*Regexp{},
-		refTypes:     map[string]string{},
-		lowerTypes:   map[string]string{},
-		paramTypes:   map[*parser.Param]any{},
-		defineCaches: map[string]*defineCache{},
+		classScopes: map[string]*scope{},
+		members:     map[catalog.Ref][]catalog.Ref{},
+		loaded:      map[string]bool{},
+		aliasValues: map[string]any{},
+		aliasBusy:   map[string]bool{},
+		meta:        map[catalog.Ref]*resMeta{},
+		dropped:     map[catalog.Ref]bool{},
+		extraTags:   map[catalog.Ref][]string{},
+		templates:   map[string]*Template{},
+		hieraData:   map[string]*Hash{},
+		regexps:     map[string]*Regexp{},
+		refTypes:    map[string]string{},
+		lowerTypes:  map[string]string{},
+		paramTypes:  map[*parser.Param]any{},
+		defCaches:   map[string]*defineCache{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
 	c.declared[c.top.container] = hcl.Range{}
