@@ -97,6 +97,15 @@ func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Rep
 		w.st[i].rec.replay(opts.Log)
 		rep.Resources = append(rep.Resources, w.st[i].status)
 	})
+	// New files are written without an fsync each; one sync of the
+	// filesystems the run changed makes them durable before the run
+	// counts as done (resources.SyncWrites).
+	if !opts.Noop {
+		if err := resources.SyncWrites(); err != nil {
+			opts.Log.Error("Could not make this run's changes durable: " + err.Error())
+			rep.Errors = append(rep.Errors, "could not make this run's changes durable: "+err.Error())
+		}
+	}
 	rep.Metrics.Duration = time.Since(start)
 	rep.Finish()
 	if err := ctx.Err(); err != nil {

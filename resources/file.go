@@ -519,6 +519,9 @@ func (f *fileRes) Apply(ctx context.Context, env *Env, changes []Change) error {
 // (ensure, content, target) first, then ownership, then mode last because
 // chown(2) clears set-id bits.
 func (f *fileRes) applySelf(ctx context.Context, env *Env, changes []Change) error {
+	// Even a failed change may have changed something: the run's end
+	// syncs it.
+	defer noteChanged(f.path)
 	for _, c := range changes {
 		var err error
 		switch c.Property {
@@ -597,7 +600,7 @@ func (f *fileRes) applyEnsure(ctx context.Context, env *Env, want string) error 
 		if err := os.Mkdir(f.path, 0o777); err != nil {
 			return parentError(f.path, err)
 		}
-		return f.setAttrs(f.path, 0o777&^currentUmask(), true)
+		return f.setAttrs(f.path, 0o777&^umask(), true)
 	case "link":
 		if err := renameio.Symlink(f.target, f.path); err != nil {
 			return parentError(f.path, err)
@@ -630,10 +633,22 @@ func (f *fileRes) backupFile(env *Env) error {
 	return nil
 }
 
+// pendingWrite is a file being written beside its final path and renamed
+// over it when complete: renameio.PendingFile, which fsyncs before the
+// rename, or freshFile for a path where nothing exists (see SyncWrites).
+type pendingWrite interface {
+	Write(b []byte) (int, error)
+	Name() string
+	CloseAtomicallyReplace() error
+	Cleanup() error
+}
+
 // writeContent replaces the file's content atomically: a temporary file
 // in the same directory, with its final mode and owner set before the
 // rename, so no reader ever sees a partial file or loose permissions. An
 // existing file keeps its mode and ownership unless they are managed.
+// Only a new file skips the fsync before the rename: the run's end syncs
+// it (SyncWrites).
 func (f *fileRes) writeContent(ctx context.Context, env *Env) error {
 	fi, err := os.Lstat(f.path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -645,9 +660,14 @@ func (f *fileRes) writeContent(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
-	t, err := renameio.NewPendingFile(f.path,
-		renameio.WithTempDir(filepath.Dir(f.path)),
-		renameio.WithPermissions(0o666))
+	var t pendingWrite
+	if fi == nil {
+		t, err = createFreshFile(f.path)
+	} else {
+		t, err = renameio.NewPendingFile(f.path,
+			renameio.WithTempDir(filepath.Dir(f.path)),
+			renameio.WithPermissions(0o666))
+	}
 	if err != nil {
 		return parentError(f.path, err)
 	}
@@ -655,11 +675,11 @@ func (f *fileRes) writeContent(ctx context.Context, env *Env) error {
 	if _, err := t.Write(f.content); err != nil {
 		return err
 	}
-	cur := uint32(0o666 &^ currentUmask())
+	cur := 0o666 &^ umask()
 	if existing {
 		cur = unixMode(fi)
 		st := fi.Sys().(*syscall.Stat_t)
-		if err := t.Chown(int(st.Uid), int(st.Gid)); err != nil {
+		if err := os.Chown(t.Name(), int(st.Uid), int(st.Gid)); err != nil {
 			return err
 		}
 	}

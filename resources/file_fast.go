@@ -1,10 +1,18 @@
 package resources
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
+	"os"
 	"os/user"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // The no-op path of a file check costs what the kernel costs: one lstat,
@@ -145,4 +153,157 @@ func ignoringEINTR(f func() (int, error)) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// Durability of a run's writes. A file that replaces existing content is
+// fsynced before its rename (renameio), because its old content went to
+// the filebucket and the rename must not reach the disk before the new
+// data does: a crash never leaves a half-replaced or empty file where
+// content used to be. A file that did not exist has no old content to
+// lose, so it is written and renamed without an fsync of its own (an
+// fsync costs a journal commit, most of a first run's time); instead the
+// engine calls SyncWrites once when the run ends, which syncs every
+// filesystem the run changed (syncfs(2)). A crash during a run can leave
+// such new files empty or missing, which the next run repairs; once the
+// run has ended, everything it changed is on disk.
+
+// unsynced remembers the filesystems changed since the last SyncWrites:
+// one open directory per device, since syncfs needs a descriptor on the
+// filesystem (and an open one survives the directory's removal), and the
+// directories already seen, so most changes cost a map lookup, not a stat.
+var unsynced struct {
+	mu   sync.Mutex
+	devs map[uint64]int // device -> open directory on it
+	dirs map[string]bool
+}
+
+// noteChanged records that path, or the directory entry naming it, was
+// just changed without being made durable.
+func noteChanged(path string) {
+	dir := filepath.Dir(path)
+	unsynced.mu.Lock()
+	defer unsynced.mu.Unlock()
+	if unsynced.dirs[dir] {
+		return
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		// The parent is gone (removed later in the run): nothing left
+		// there to sync; the ancestor's removal is noted on its own.
+		return
+	}
+	if unsynced.dirs == nil {
+		unsynced.dirs, unsynced.devs = map[string]bool{}, map[uint64]int{}
+	}
+	unsynced.dirs[dir] = true
+	if _, ok := unsynced.devs[st.Dev]; ok {
+		return
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		// Without a descriptor the filesystem cannot be synced on its
+		// own: SyncWrites falls back to sync(2).
+		fd = -1
+	}
+	unsynced.devs[st.Dev] = fd
+}
+
+// SyncWrites makes durable everything resources changed without an fsync
+// of their own since the last call: one syncfs(2) per filesystem changed.
+// The engine calls it once at the end of every run that changed
+// something; an error means the run's changes may not survive a crash.
+func SyncWrites() error {
+	unsynced.mu.Lock()
+	devs := unsynced.devs
+	unsynced.devs, unsynced.dirs = nil, nil
+	unsynced.mu.Unlock()
+	var errs []error
+	for _, fd := range devs {
+		if fd < 0 {
+			unix.Sync()
+			continue
+		}
+		if err := unix.Syncfs(fd); err != nil {
+			errs = append(errs, fmt.Errorf("syncfs: %w", err))
+		}
+		unix.Close(fd)
+	}
+	return errors.Join(errs...)
+}
+
+// umask is the process umask, read once: gapply never changes its own
+// (an exec's umask is set in the child), and reading it costs a read of
+// /proc/self/status.
+var umask = sync.OnceValue(currentUmask)
+
+// freshFile writes a file at a path where nothing exists, the way
+// renameio.PendingFile replaces one, but without an fsync: a temporary
+// file in the same directory, created exclusively and private (0600)
+// until its attributes are set, renamed into place when complete, so no
+// reader sees a partial file or loose permissions. See SyncWrites.
+type freshFile struct {
+	path, tmp string
+	fd        int
+	done      bool
+}
+
+func createFreshFile(path string) (*freshFile, error) {
+	dir, base := filepath.Split(path)
+	for range 100 {
+		tmp := filepath.Join(dir, "."+base+".gapply"+strconv.FormatUint(uint64(rand.Uint32()), 36))
+		fd, err := ignoringEINTR(func() (int, error) {
+			return unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+		})
+		if err == unix.EEXIST {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: tmp, Err: err}
+		}
+		return &freshFile{path: path, tmp: tmp, fd: fd}, nil
+	}
+	return nil, fmt.Errorf("could not create a temporary file for %s", path)
+}
+
+// Name is the temporary file's path, where attributes are set and
+// validate_cmd runs.
+func (n *freshFile) Name() string { return n.tmp }
+
+func (n *freshFile) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		k, err := ignoringEINTR(func() (int, error) { return unix.Write(n.fd, b[done:]) })
+		if err != nil {
+			return done, &fs.PathError{Op: "write", Path: n.tmp, Err: err}
+		}
+		done += k
+	}
+	return done, nil
+}
+
+// CloseAtomicallyReplace renames the complete file into place.
+func (n *freshFile) CloseAtomicallyReplace() error {
+	err := unix.Close(n.fd)
+	n.fd = -1
+	if err != nil {
+		return &fs.PathError{Op: "close", Path: n.tmp, Err: err}
+	}
+	if err := os.Rename(n.tmp, n.path); err != nil {
+		return err
+	}
+	n.done = true
+	return nil
+}
+
+// Cleanup removes the temporary file unless it was renamed into place.
+func (n *freshFile) Cleanup() error {
+	if n.fd >= 0 {
+		unix.Close(n.fd)
+		n.fd = -1
+	}
+	if n.done {
+		return nil
+	}
+	n.done = true
+	return os.Remove(n.tmp)
 }

@@ -1,11 +1,13 @@
 package resources
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -63,5 +65,111 @@ func TestReadFileSized(t *testing.T) {
 	}
 	if _, err := readFileSized(filepath.Join(t.TempDir(), "missing"), 1); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// openFDs counts the descriptors open in this process.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// TestNewFilesSyncedAtRunEnd: a file created where nothing existed is
+// complete, private until renamed, and leaves no temporary file; its
+// filesystem waits for SyncWrites, which syncs it once and lets go of the
+// descriptor it kept, even after the directory was removed meanwhile.
+func TestNewFilesSyncedAtRunEnd(t *testing.T) {
+	if err := SyncWrites(); err != nil { // whatever other tests left
+		t.Fatal(err)
+	}
+	fds := openFDs(t)
+	env := newTestEnv(t)
+	dir := filepath.Join(t.TempDir(), "d")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "new")
+	r := newRes(t, "file", p, map[string]any{"content": "fresh\n", "mode": "0640"})
+	converge(t, r, env.Env)
+	if got := readFile(t, p); got != "fresh\n" || modeOf(t, p) != "0640" {
+		t.Errorf("new file: %q mode %s", got, modeOf(t, p))
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+	unsynced.mu.Lock()
+	pending := len(unsynced.devs)
+	unsynced.mu.Unlock()
+	if pending != 1 {
+		t.Fatalf("%d filesystems waiting for a sync, want 1", pending)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncWrites(); err != nil {
+		t.Fatalf("SyncWrites: %v", err)
+	}
+	if unsynced.devs != nil || unsynced.dirs != nil {
+		t.Error("SyncWrites kept its state")
+	}
+	if got := openFDs(t); got != fds {
+		t.Errorf("%d descriptors open after SyncWrites, %d before the run", got, fds)
+	}
+}
+
+// TestReplacedFileKeepsBackupAndAttrs: replacing content still goes
+// through the bucket and keeps the file's mode (the fsynced path).
+func TestReplacedFileKeepsBackupAndAttrs(t *testing.T) {
+	env := newTestEnv(t)
+	p := filepath.Join(t.TempDir(), "old")
+	writeFile(t, p, "old\n", 0o604)
+	converge(t, newRes(t, "file", p, map[string]any{"content": "new\n"}), env.Env)
+	if got := readFile(t, p); got != "new\n" || modeOf(t, p) != "0604" {
+		t.Errorf("replaced file: %q mode %s", got, modeOf(t, p))
+	}
+	if list, _ := env.bucket.List(); len(list) != 1 {
+		t.Errorf("bucket holds %d entries, want the old content", len(list))
+	}
+}
+
+// TestNewFileFailedValidationLeavesNothing: validate_cmd runs on the
+// temporary file of a new file; when it fails, neither the file nor the
+// temporary file remains.
+func TestNewFileFailedValidationLeavesNothing(t *testing.T) {
+	env := newTestEnv(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "conf")
+	r := newRes(t, "file", p, map[string]any{"content": "bad\n", "validate_cmd": "/bin/grep -q good %"})
+	if err := r.Apply(context.Background(), env.Env, mustCheck(t, r, env.Env)); err == nil {
+		t.Error("Apply succeeded though validation failed")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestNewFileAndDirectoryFollowUmask: without a managed mode a new file
+// gets 0666 and a directory 0777, less the umask (read once per process).
+func TestNewFileAndDirectoryFollowUmask(t *testing.T) {
+	env := newTestEnv(t)
+	dir := t.TempDir()
+	want := umask() // read now, before the process umask changes
+	mask := syscall.Umask(0o027)
+	defer syscall.Umask(mask)
+	if want == 0o027 {
+		t.Skip("the process umask is already the test's")
+	}
+	converge(t, newRes(t, "file", filepath.Join(dir, "f"), map[string]any{"content": "x"}), env.Env)
+	converge(t, newRes(t, "file", filepath.Join(dir, "d"), map[string]any{"ensure": "directory"}), env.Env)
+	// The umask read first in this process, not the one just set.
+	if got := modeOf(t, filepath.Join(dir, "f")); got != formatMode(0o666&^want) {
+		t.Errorf("file mode %s, umask %o", got, want)
+	}
+	if got := modeOf(t, filepath.Join(dir, "d")); got != formatMode(0o777&^want) {
+		t.Errorf("directory mode %s, umask %o", got, want)
 	}
 }
