@@ -23,7 +23,7 @@ func (r *Report) Archive(dir string, keep int) error {
 	if err := os.MkdirAll(hist, 0o700); err != nil {
 		return fmt.Errorf("archiving report: %w", err)
 	}
-	js, err := json.MarshalIndent(r, "", "  ")
+	js, err := r.MarshalFile()
 	if err != nil {
 		return fmt.Errorf("archiving report: %w", err)
 	}
@@ -31,7 +31,7 @@ func (r *Report) Archive(dir string, keep int) error {
 	if r.Commit != "" {
 		name += "-" + shortCommit(r.Commit)
 	}
-	if err := writeFile(filepath.Join(hist, name+".json"), append(js, '\n')); err != nil {
+	if err := writeFile(filepath.Join(hist, name+".json"), js); err != nil {
 		return fmt.Errorf("archiving report: %w", err)
 	}
 	names, err := History(dir)

@@ -218,3 +218,35 @@ func TestSaveUnwritableDirNamesThePath(t *testing.T) {
 		t.Errorf("Save under a regular file: err = %v, want one naming the path", err)
 	}
 }
+
+// TestMarshalFileSameDocument: the file layout (a resource per line) is
+// the same JSON document as encoding/json makes of a Report, whatever the
+// strings hold, with or without resources.
+func TestMarshalFileSameDocument(t *testing.T) {
+	odd := sample()
+	odd.Resources[0].Title = "/etc/a \"quoted\"\n  \"resources\": null <&> \u2028 \xff"
+	odd.Errors = []string{"line one\n  \"resources\": null"}
+	for name, r := range map[string]*Report{"sample": sample(), "odd": odd, "nil": {Host: "h"}, "empty": {Host: "h", Resources: []ResourceStatus{}}} {
+		got, err := r.MarshalFile()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("%s: %v in\n%s", name, err, got)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("%s (-encoding/json +MarshalFile):\n%s", name, diff)
+		}
+		if n := strings.Count(string(got), "\n    {\"ref\":"); n != len(r.Resources) {
+			t.Errorf("%s: %d resource lines, want %d:\n%s", name, n, len(r.Resources), got)
+		}
+	}
+}
