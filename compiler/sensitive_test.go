@@ -1,0 +1,128 @@
+package compiler
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/parser"
+)
+
+func TestSensitiveValues(t *testing.T) {
+	cat, diags, logs := compileSrc(t, `
+$s = Sensitive('s3cret')
+notice($s)
+notice("in ${s}")
+notice(type($s))
+notice($s =~ Sensitive[String], $s =~ Sensitive[Integer], 's3cret' =~ Sensitive)
+notice(unwrap($s), $s.unwrap |$v| { "${v}!" }, unwrap('plain'))
+file { '/tmp/x': content => $s, mode => '0600' }
+exec { 'e': command => '/bin/true', environment => ['A=1', Sensitive('B=hash')] }
+`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, want := range []string{
+		"Sensitive [value redacted]\n", "in Sensitive [value redacted]\n", "Sensitive[String]\n",
+		"true false false\n", "s3cret s3cret! plain\n",
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	file := cat.Lookup(catalog.Ref{Type: "File", Title: "/tmp/x"})
+	if file.Parameters["content"] != "s3cret" || !slices.Equal(file.Sensitive, []string{"content"}) {
+		t.Errorf("file: parameters %v, sensitive %v; want the plain content, listed as sensitive", file.Parameters, file.Sensitive)
+	}
+	exec := cat.Lookup(catalog.Ref{Type: "Exec", Title: "e"})
+	if !exec.IsSensitive("environment") || exec.IsSensitive("command") {
+		t.Errorf("exec: sensitive %v, want [environment]", exec.Sensitive)
+	}
+	out, err := cat.MarshalIndent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "s3cret") || strings.Contains(string(out), "hash") {
+		t.Errorf("the printed catalog shows a secret:\n%s", out)
+	}
+	if out, _ := cat.MarshalIndentSensitive(); !strings.Contains(string(out), "s3cret") {
+		t.Errorf("the agent's catalog lost the secret:\n%s", out)
+	}
+}
+
+func TestDeferredValues(t *testing.T) {
+	cat := mustCompile(t, `
+$d = Deferred('join', [['a', $facts['kernel']], '-'])
+notice($d)
+file { '/tmp/d': content => $d }
+`)
+	got := cat.Lookup(catalog.Ref{Type: "File", Title: "/tmp/d"}).Parameters["content"]
+	want := &catalog.Deferred{Name: "join", Arguments: []any{[]any{"a", "Linux"}, "-"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("content (-want +got):\n%s", diff)
+	}
+	_, diags, _ := compileSrc(t, "$d = Deferred(['join'])\n")
+	if got := diagLines(diags, hcl.DiagError); len(got) != 1 || !strings.Contains(got[0], "'Deferred' parameter 'name' expects a String value, got Array") {
+		t.Errorf("a Deferred without a name: %v", got)
+	}
+}
+
+// TestModuleData: a module's own hiera.yaml and data/ give its class
+// parameters, below the environment's data, for its own keys only.
+func TestModuleData(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, text string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mods/tz/manifests/init.pp", "class tz (String $zone, Array[String] $servers, Optional[String] $extra) {\n  notify { \"${zone} ${servers} ${extra}\": }\n}\n")
+	write("mods/tz/hiera.yaml", "version: 5\nhierarchy:\n  - name: family\n    path: '%{facts.os.family}.yaml'\n  - name: common\n    path: common.yaml\n")
+	write("mods/tz/data/common.yaml", "tz::zone: UTC\ntz::servers: [a, b]\ntz::extra: ~\nother::key: never\n")
+	write("mods/tz/data/Debian.yaml", "tz::servers: [deb]\n")
+	write("env/hiera.yaml", "version: 5\nhierarchy:\n  - name: common\n    path: common.yaml\n")
+	write("env/data/common.yaml", "tz::zone: Europe/Paris\n")
+	write("env/site.pp", "include tz\nnotice(lookup('other::key', undef, undef, 'none'))\n")
+	src, err := os.ReadFile(filepath.Join(dir, "env/site.pp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, diags := parser.ParseFile(filepath.Join(dir, "env/site.pp"), src)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	cat, diags := Compile([]*parser.File{f}, Options{Facts: testFacts, ModulePath: []string{filepath.Join(dir, "mods")}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got := messages(cat); !slices.Equal(got, []string{"Europe/Paris [deb] "}) {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestConcatModuleDefinesSetAside: with puppetlabs-concat in the module
+// path, its defines give way to gapply's native concat.
+func TestConcatModuleDefinesSetAside(t *testing.T) {
+	cat := mustCompile(t, `
+define concat($path = $name) { notify { 'the define ran': } }
+define concat::fragment($target) { }
+concat { '/tmp/c': }
+concat::fragment { 'f': target => '/tmp/c', content => 'x' }
+`)
+	if got := messages(cat); len(got) != 0 {
+		t.Errorf("the module's define ran: %v", got)
+	}
+	if cat.Lookup(catalog.Ref{Type: "Concat", Title: "/tmp/c"}) == nil {
+		t.Error("no native Concat[/tmp/c]")
+	}
+}
