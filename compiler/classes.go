@@ -324,7 +324,7 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 				continue
 			}
 		}
-		sc.vars[p.Name] = variable{value: v, at: p.NameRange}
+		sc.vars[p.Name] = variable{value: v, at: &p.NameRange}
 	}
 	if len(errs) == 0 {
 		return nil
@@ -407,8 +407,8 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	sc.dynParent = s
 	sc.container = ref
 	sc.tags = append(dc.tags, callerTags...)
-	sc.vars["title"] = variable{value: title, at: at}
-	sc.vars["name"] = variable{value: title, at: at}
+	sc.vars["title"] = variable{value: title, at: &at}
+	sc.vars["name"] = variable{value: title, at: &at}
 	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {
 		if rel, ok := relationMetaparams[a.name]; ok {
@@ -424,7 +424,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 			continue
 		}
 		if a.name == "name" && a.value != nil {
-			sc.vars["name"] = variable{value: a.value, at: a.at}
+			sc.vars["name"] = variable{value: a.value, at: &a.at}
 			continue
 		}
 		params = append(params, a)

@@ -215,7 +215,7 @@ func (c *compiler) render(cl *call, t *Template, args *Hash, parent *scope) (str
 					return "", cl.errorf("%s", describeMismatches("parameter '"+p.Name+"'", ms)[1:])
 				}
 			}
-			sc.vars[p.Name] = variable{value: v, at: p.NameRange}
+			sc.vars[p.Name] = variable{value: v, at: &p.NameRange}
 		}
 	}
 	saved := c.eppBuf

@@ -288,7 +288,7 @@ func (c *compiler) assign(v *parser.Variable, val any, s *scope) error {
 	if _, numeric := matchIndex(v.Name); numeric {
 		return errorf(v.Range(), "Illegal attempt to assign to the numeric match result variable '$%s'", v.Name)
 	}
-	if prev, dup := s.assign(v.Name, val, v.Range()); dup {
+	if prev, dup := s.assign(v.Name, val, &v.Loc); dup {
 		d := errorf(v.Range(), "Cannot reassign variable '$%s'", v.Name).(*evalError)
 		if prev.Filename != "" {
 			d.diag.Detail = "It was assigned at " + location(prev) + "; Puppet variables are assigned once per scope."

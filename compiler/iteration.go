@@ -26,7 +26,7 @@ func (cl *call) callLambda(args ...any) (any, error) {
 		default:
 			return nil, errorf(l.Range(), "%s(): the lambda expects a value for parameter '$%s'", cl.name, p.Name)
 		}
-		sc.vars[p.Name] = variable{value: v, at: p.NameRange}
+		sc.vars[p.Name] = variable{value: v, at: &p.NameRange}
 	}
 	return cl.c.evalBlock(l.Body.Body, sc), nil
 }

@@ -499,8 +499,9 @@ func (c *compiler) finish() {
 	for _, ch := range c.collChains {
 		c.addChain(ch)
 	}
-	seen := make(map[catalog.Edge]bool, len(c.relations))
-	c.cat.Edges = slices.Grow(c.cat.Edges, len(c.relations))
+	// Edges are gathered first and their repeats dropped after, so that
+	// the set of those seen is made once, at its size.
+	edges := make([]catalog.Edge, 0, len(c.relations))
 	var srcs, dsts []catalog.Ref
 	for _, r := range c.relations {
 		if c.dropped[r.owner] {
@@ -516,10 +517,8 @@ func (c *compiler) finish() {
 			srcs, dsts = c.expandInto(srcs[:0], r.source), c.expandInto(dsts[:0], r.target)
 			for _, src := range srcs {
 				for _, dst := range dsts {
-					e := catalog.Edge{Source: src, Target: dst, Refresh: r.refresh}
-					if src != dst && !seen[e] {
-						seen[e] = true
-						c.cat.Edges = append(c.cat.Edges, e)
+					if src != dst {
+						edges = append(edges, catalog.Edge{Source: src, Target: dst, Refresh: r.refresh})
 					}
 				}
 			}
@@ -530,5 +529,13 @@ func (c *compiler) finish() {
 			continue
 		}
 		c.diags = append(c.diags, errorf(r.at, "Could not find resource '%s' for relationship %s '%s'", missing, word, other).(*evalError).diag)
+	}
+	seen := make(map[catalog.Edge]bool, len(edges))
+	c.cat.Edges = slices.Grow(c.cat.Edges, len(edges))
+	for _, e := range edges {
+		if !seen[e] {
+			seen[e] = true
+			c.cat.Edges = append(c.cat.Edges, e)
+		}
 	}
 }

@@ -38,10 +38,11 @@ type scope struct {
 }
 
 // variable is an assigned value and where it was assigned, for the
-// reassignment error.
+// reassignment error. The place is a pointer, mostly into the syntax tree,
+// because scopes hold many variables and most are never reassigned.
 type variable struct {
 	value any
-	at    hcl.Range
+	at    *hcl.Range
 }
 
 func newScope(parent *scope) *scope {
@@ -120,10 +121,13 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 // assign sets a variable in the local scope. It returns the earlier
 // assignment when the variable is already set there: Puppet variables are
 // assigned once per scope.
-func (s *scope) assign(name string, v any, at hcl.Range) (prev hcl.Range, dup bool) {
+func (s *scope) assign(name string, v any, at *hcl.Range) (prev hcl.Range, dup bool) {
 	l := s.local()
 	if old, ok := l.vars[name]; ok {
-		return old.at, true
+		if old.at == nil {
+			return hcl.Range{}, true
+		}
+		return *old.at, true
 	}
 	l.vars[name] = variable{value: v, at: at}
 	return hcl.Range{}, false

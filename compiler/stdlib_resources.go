@@ -219,13 +219,21 @@ func (cl *call) ensureResource(typ, title string, params *Hash) error {
 	if cl.definedWithParams(ref, params) {
 		return nil
 	}
+	return cl.declareResource(parser.Regular, typ, title, params)
+}
+
+// declareResource declares typ[title] with params, as a resource
+// declaration written at the call would (defaults, containment and tags
+// of the caller's scope).
+func (cl *call) declareResource(form parser.ResourceForm, typ, title string, params *Hash) error {
 	at := cl.expr.Range()
 	sc := newScope(cl.scope)
 	sc.container, sc.tags = cl.scope.containerOf()
-	sc.vars[ensureTitleVar] = variable{value: title, at: at}
-	sc.vars[ensureParamsVar] = variable{value: params, at: at}
+	sc.vars[ensureTitleVar] = variable{value: title, at: &at}
+	sc.vars[ensureParamsVar] = variable{value: params, at: &at}
 	decl := &parser.ResourceDecl{
 		Span:      parser.Span{Loc: at},
+		Form:      form,
 		Type:      typ,
 		TypeRange: at,
 		Bodies: []*parser.ResourceBody{{

@@ -83,7 +83,7 @@ func (c *compiler) userFunction(def *parser.FunctionDef) function {
 					}
 				}
 			}
-			sc.vars[p.Name] = variable{value: v, at: p.NameRange}
+			sc.vars[p.Name] = variable{value: v, at: &p.NameRange}
 		}
 		var result any
 		if def.Body != nil {

@@ -59,9 +59,9 @@ type parser struct {
 }
 
 func newParser(filename string, src []byte) *parser {
-	// Manifests have a token every six bytes or so: one allocation of
+	// Manifests have a token every six to eight bytes: one allocation of
 	// about the right size instead of growing the slice a dozen times.
-	p := &parser{lx: newLexer(filename, src), lastErr: -1, toks: make([]token, 0, len(src)/6+16)}
+	p := &parser{lx: newLexer(filename, src), lastErr: -1, toks: make([]token, 0, len(src)/5+16)}
 	for {
 		t := p.lx.next()
 		p.toks = append(p.toks, t)
@@ -800,6 +800,13 @@ func (p *parser) parsePrimary() Expr {
 	case tCase:
 		return p.parseCase()
 	}
+	if t.kind == tAssign && p.pos > 0 && !t.spaceBefore {
+		// `$a += 1`: the lexer gave '+' then '='.
+		if prev := p.toks[p.pos-1]; prev.kind == tPlus || prev.kind == tMinus {
+			p.errorAt(hcl.RangeBetween(prev.rng, t.rng), "The operator '%s=' is no longer supported", prev.text)
+			p.lastErr = t.rng.Start.Byte // not also "expected an expression"
+		}
+	}
 	p.errorExpected("an expression")
 	switch t.kind {
 	case tRBrace, tRBrack, tRParen, tEOF, tSemi, tComma, tLBrace:
@@ -1094,7 +1101,10 @@ func (p *parser) parseNode() Expr {
 		}
 	}
 	if p.got(tInherits) {
-		p.errorAt(p.prevE2(), "node inheritance is not supported")
+		p.errorAt(p.prevE2(), "Node inheritance is not supported in Puppet >= 4.0.0")
+		if p.tok.kind == tName || p.tok.kind == tString || p.tok.kind == tDefault {
+			p.next() // the parent's name: one error is enough
+		}
 	}
 	n.Body = p.parseBlock()
 	n.Loc = p.rangeFrom(start)
