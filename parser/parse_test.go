@@ -110,6 +110,9 @@ func TestPrecedence(t *testing.T) {
 func TestErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"class foo {", "1:12: syntax error: expected '}' but found end of file"},
+		{"$a = [1]\n$a += [2]", "2:4: syntax error: The operator '+=' is no longer supported"},
+		{"$a = 1 - = 2", "1:10: syntax error: expected an expression but found '='"},
+		{"node 'a' inherits base { }", "1:10: syntax error: Node inheritance is not supported in Puppet >= 4.0.0"},
 		{"file { 'x': mode => }", "1:21: syntax error: expected an expression but found '}'"},
 		{"file { 'x' ensure => file }", "1:12: syntax error: expected ':' but found 'ensure'"},
 		{"$x = [1, 2", "1:11: syntax error: expected ']' but found end of file"},
