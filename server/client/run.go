@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gapply/gapply/catalog"
 	"github.com/gapply/gapply/engine"
@@ -44,6 +47,15 @@ func (c *Client) Catalog(ctx context.Context, nodeFacts map[string]any) (*catalo
 	form := url.Values{"facts_format": {"application/json"}, "facts": {string(doc)}}
 	u := fmt.Sprintf("%s/puppet/v3/catalog/%s?environment=%s", c.masterURL(), url.PathEscape(c.cfg.Certname), url.QueryEscape(c.cfg.Environment))
 	data, err := do(ctx, c.http, http.MethodPost, u, "application/x-www-form-urlencoded", []byte(form.Encode()))
+	if err != nil && StatusOf(err) == 0 && !handshakeRefused(err) && !dialFailed(err) {
+		// Connected, then cut off. A master that rejects the certificate
+		// in a TLS 1.3 handshake may close the connection before the
+		// client has read its alert; ask again in TLS 1.2, where the
+		// verdict is part of the handshake.
+		if perr := c.probeHandshake(ctx); handshakeRefused(perr) {
+			err = perr
+		}
+	}
 	if handshakeRefused(err) {
 		return nil, nil, fmt.Errorf("agent: the master refused the certificate of %s in the TLS handshake (revoked? `gapply ca list --all` on the CA tells): %w", c.cfg.Certname, err)
 	}
@@ -317,6 +329,32 @@ func (c *Client) Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 // must not go on with its cached catalog as if the master were merely down.
 func Refused(err error) bool {
 	return StatusOf(err)/100 == 4 || handshakeRefused(err)
+}
+
+// dialFailed says the connection could not even be made (refused, no
+// route, unknown host, dial timeout): the master cannot be reached.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// probeHandshake connects to the master with TLS 1.2 at most and returns
+// the handshake's error: in TLS 1.2 the server's verdict on the client
+// certificate arrives before the handshake completes, so a rejection is
+// always seen as the master's alert.
+func (c *Client) probeHandshake(ctx context.Context) error {
+	tr, ok := c.http.Transport.(*http.Transport)
+	if !ok {
+		return nil
+	}
+	tc := tr.TLSClientConfig.Clone()
+	tc.MaxVersion = tls.VersionTLS12
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: tc}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(c.cfg.Server, strconv.Itoa(c.cfg.Port)))
+	if err == nil {
+		conn.Close()
+	}
+	return err
 }
 
 // handshakeRefused says the peer ended the TLS connection with an alert,
