@@ -107,8 +107,11 @@ func (c *compiler) evalResourceBody(declare declareFunc, body *parser.ResourceBo
 	if err != nil {
 		return nil, err
 	}
-	titles, err := titleList(tv, body.Title.Range())
-	if err != nil {
+	var one [1]string
+	titles := one[:0]
+	if t, ok := tv.(string); ok && t != "" {
+		titles = append(titles, t) // the common case, without titleList's slice
+	} else if titles, err = titleList(tv, body.Title.Range()); err != nil {
 		return nil, err
 	}
 	attrs, err := c.evalAttrs(body.Ops, s)
@@ -248,9 +251,11 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 			}
 			continue
 		}
-		res.Parameters[a.name] = ToData(a.value)
-		if hasSensitive(a.value) {
+		if sv, ok := a.value.(*Sensitive); ok {
+			res.Parameters[a.name] = ToData(sv.Value)
 			res.Sensitive = append(res.Sensitive, a.name)
+		} else {
+			res.Parameters[a.name] = ToData(a.value)
 		}
 	}
 	namevar := rt.Namevar()
@@ -363,9 +368,22 @@ func flatten(v any) []any {
 	if !ok {
 		return []any{v}
 	}
-	var out []any
+	out := appendFlat(make([]any, 0, len(a)), a)
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// appendFlat appends the elements of a to out, those of nested arrays in
+// their place.
+func appendFlat(out, a []any) []any {
 	for _, el := range a {
-		out = append(out, flatten(el)...)
+		if inner, ok := el.([]any); ok {
+			out = appendFlat(out, inner)
+		} else {
+			out = append(out, el)
+		}
 	}
 	return out
 }

@@ -9,10 +9,11 @@ import (
 // Sensitive(v) wraps a value that must not be shown: it prints, logs and
 // interpolates as "Sensitive [value redacted]", and only unwrap() (or a
 // resource parameter) gets at the value. A resource parameter set to a
-// Sensitive value (or to a structure holding one) holds the plain value
-// in the catalog, and its name is listed in the resource's
-// sensitive_parameters, so the engine hands the value to the resource and
-// redacts it everywhere else (catalog.Redacted).
+// Sensitive value holds the plain value in the catalog, and its name is
+// listed in the resource's sensitive_parameters, so the engine hands the
+// value to the resource and redacts it everywhere else
+// (catalog.Redacted). As in Puppet, a Sensitive nested in an array or a
+// hash is not unwrapped: the parameter gets its redaction.
 //
 // Deferred('fn', [args]) is a *catalog.Deferred: a call made on the node
 // at apply time (see engine's node-side functions). Its arguments are
@@ -75,25 +76,4 @@ func fnUnwrap(cl *call, args []any) (any, error) {
 		return cl.callLambda(v)
 	}
 	return v, nil
-}
-
-// hasSensitive reports whether v is or holds a Sensitive value.
-func hasSensitive(v any) bool {
-	switch v := v.(type) {
-	case *Sensitive:
-		return true
-	case []any:
-		for _, e := range v {
-			if hasSensitive(e) {
-				return true
-			}
-		}
-	case *Hash:
-		for _, e := range v.vals {
-			if hasSensitive(e) {
-				return true
-			}
-		}
-	}
-	return false
 }

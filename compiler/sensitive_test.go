@@ -23,7 +23,8 @@ notice(type($s))
 notice($s =~ Sensitive[String], $s =~ Sensitive[Integer], 's3cret' =~ Sensitive)
 notice(unwrap($s), $s.unwrap |$v| { "${v}!" }, unwrap('plain'))
 file { '/tmp/x': content => $s, mode => '0600' }
-exec { 'e': command => '/bin/true', environment => ['A=1', Sensitive('B=hash')] }
+exec { 'e': command => '/bin/true', environment => Sensitive('B=hash') }
+notify { 'nested': message => ['a', Sensitive('hash')] }
 `)
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -43,6 +44,10 @@ exec { 'e': command => '/bin/true', environment => ['A=1', Sensitive('B=hash')] 
 	exec := cat.Lookup(catalog.Ref{Type: "Exec", Title: "e"})
 	if !exec.IsSensitive("environment") || exec.IsSensitive("command") {
 		t.Errorf("exec: sensitive %v, want [environment]", exec.Sensitive)
+	}
+	nested := cat.Lookup(catalog.Ref{Type: "Notify", Title: "nested"})
+	if diff := cmp.Diff([]any{"a", catalog.Redacted}, nested.Parameters["message"]); diff != "" || nested.Sensitive != nil {
+		t.Errorf("a nested Sensitive is its redaction, as in Puppet (-want +got):\n%s", diff)
 	}
 	out, err := cat.MarshalIndent()
 	if err != nil {

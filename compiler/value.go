@@ -141,6 +141,9 @@ func typeName(v any) string {
 // undef is empty, strings are themselves (also inside arrays and hashes),
 // arrays print as [a, b] and hashes as {k => v}.
 func ToString(v any) string {
+	if s, ok := v.(string); ok {
+		return s // the common case, without a copy
+	}
 	var b strings.Builder
 	writeString(&b, v)
 	return b.String()
@@ -275,9 +278,10 @@ func ToData(v any) any {
 	case Default:
 		return "default"
 	case *Sensitive:
-		// The catalog holds the plain value; the resource lists the
-		// parameter as sensitive (resource.go).
-		return ToData(v.Value)
+		// A parameter whose value is Sensitive holds the plain value
+		// and is listed as sensitive (resource.go); one nested in an
+		// array or a hash is its redaction, as in Puppet.
+		return catalog.Redacted
 	case *catalog.Deferred:
 		return v
 	}
