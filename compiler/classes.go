@@ -223,7 +223,7 @@ func (c *compiler) declareClass(name string, params []attr, resourceLike bool, a
 func (c *compiler) declareClassFrom(name string, params []attr, resourceLike bool, at hcl.Range, caller *scope) (catalog.Ref, error) {
 	name = className(name)
 	ref := catalog.Ref{Type: "Class", Title: classTitle(name)}
-	if prev, done := c.declared[ref]; done {
+	if prev, done := c.declaredAt(ref); done {
 		if resourceLike {
 			return ref, errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev))
 		}
@@ -241,7 +241,7 @@ func (c *compiler) declareClassFrom(name string, params []attr, resourceLike boo
 		}
 		parent = c.classScopes[className(pref.Title)]
 	}
-	c.declared[ref] = at
+	c.declared[ref] = &at
 	sc := newScope(parent)
 	sc.dynParent = caller
 	sc.container = ref
@@ -389,11 +389,11 @@ type defineCache struct {
 func (c *compiler) declareDefined(name string, def *parser.DefineDef, title string, body *parser.ResourceBody, attrs []attr, s *scope) (catalog.Ref, bool) {
 	ref := catalog.Ref{Type: c.refType(name), Title: title}
 	at := body.Title.Range()
-	if prev, dup := c.declared[ref]; dup {
+	if prev, dup := c.declaredAt(ref); dup {
 		c.report(errorf(at, "Duplicate declaration: %s is already declared at %s; cannot redeclare", ref, location(prev)), at)
 		return ref, false
 	}
-	c.declared[ref] = at
+	c.declared[ref] = &at
 	container, callerTags := s.containerOf()
 	c.containNew(container, ref)
 
@@ -459,7 +459,8 @@ func (c *compiler) evalNode() {
 	}
 	sc := newScope(c.top)
 	sc.container = catalog.Ref{Type: "Node", Title: matched}
-	c.declared[sc.container] = node.Range()
+	nodeAt := node.Range()
+	c.declared[sc.container] = &nodeAt
 	c.nodeScope = sc
 	defer func() { c.nodeScope = nil }()
 	if node.Body != nil {

@@ -95,8 +95,9 @@ type compiler struct {
 	top   *scope
 	diags hcl.Diagnostics
 	// declared maps each resource to where it was declared, for
-	// duplicate detection and relationship checks.
-	declared map[catalog.Ref]hcl.Range
+	// duplicate detection and relationship checks (see declaredAt). A
+	// pointer, often to the resMeta's, keeps the map small.
+	declared map[catalog.Ref]*hcl.Range
 	// aliases map the other names of resources (a namevar that differs
 	// from the title, the alias metaparameter) to their references.
 	aliases map[catalog.Ref]catalog.Ref
@@ -178,7 +179,7 @@ func newCompiler(opts Options) *compiler {
 			Edges:       []catalog.Edge{},
 		},
 		top:      newScope(nil),
-		declared: map[catalog.Ref]hcl.Range{},
+		declared: map[catalog.Ref]*hcl.Range{},
 		aliases:  map[catalog.Ref]catalog.Ref{},
 		defs: definitions{
 			classes:   map[string]*parser.ClassDef{},
@@ -204,7 +205,7 @@ func newCompiler(opts Options) *compiler {
 		defCaches:   map[string]*defineCache{},
 	}
 	c.top.container = catalog.Ref{Type: "Class", Title: "main"}
-	c.declared[c.top.container] = hcl.Range{}
+	c.declared[c.top.container] = &hcl.Range{}
 	facts := FromData(opts.Facts)
 	if facts == nil {
 		facts = NewHash()
@@ -302,6 +303,15 @@ func (c *compiler) evalBlock(body []parser.Expr, s *scope) any {
 // location formats a range as Puppet names places in messages: file:line.
 func location(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// declaredAt returns where ref was declared, and whether it was.
+func (c *compiler) declaredAt(ref catalog.Ref) (hcl.Range, bool) {
+	at, ok := c.declared[ref]
+	if !ok {
+		return hcl.Range{}, false
+	}
+	return *at, true
 }
 
 // resolve returns the reference a resource is declared under, following

@@ -208,7 +208,8 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 	if !c.checkDuplicate(ref, ref, body) {
 		return nil, false
 	}
-	c.declared[ref] = at
+	m := &resMeta{rt: rt, at: at}
+	c.declared[ref] = &m.at
 	// Defaults apply to attributes the body does not set. attrs is
 	// shared by the titles of the body, so it is copied before growing.
 	all := attrs
@@ -282,7 +283,8 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 		}
 	}
 	c.cat.Resources = append(c.cat.Resources, res)
-	c.meta[ref] = &resMeta{res: res, rt: rt, container: container, at: at}
+	m.res, m.container = res, container
+	c.meta[ref] = m
 	return res, true
 }
 
@@ -293,9 +295,10 @@ var nonIsomorphic = map[string]bool{"exec": true}
 // checkDuplicate reports a declaration of name (the title or another
 // name of ref) when a resource already has that name.
 func (c *compiler) checkDuplicate(ref, name catalog.Ref, body *parser.ResourceBody) bool {
-	prev, dup := c.declared[name]
+	prev, dup := c.declaredAt(name)
 	if real, isAlias := c.aliases[name]; isAlias && real != ref {
-		prev, dup = c.declared[real], true
+		prev, _ = c.declaredAt(real)
+		dup = true
 	}
 	if !dup || (name != ref && c.aliases[name] == ref) {
 		return true
@@ -519,7 +522,8 @@ func (c *compiler) finish() {
 	}
 	// Edges are gathered first and their repeats dropped after, so that
 	// the set of those seen is made once, at its size.
-	edges := make([]catalog.Edge, 0, len(c.relations))
+	first := len(c.cat.Edges)
+	c.cat.Edges = slices.Grow(c.cat.Edges, len(c.relations))
 	var srcs, dsts []catalog.Ref
 	for _, r := range c.relations {
 		if c.dropped[r.owner] {
@@ -536,7 +540,7 @@ func (c *compiler) finish() {
 			for _, src := range srcs {
 				for _, dst := range dsts {
 					if src != dst {
-						edges = append(edges, catalog.Edge{Source: src, Target: dst, Refresh: r.refresh})
+						c.cat.Edges = append(c.cat.Edges, catalog.Edge{Source: src, Target: dst, Refresh: r.refresh})
 					}
 				}
 			}
@@ -548,12 +552,13 @@ func (c *compiler) finish() {
 		}
 		c.diags = append(c.diags, errorf(r.at, "Could not find resource '%s' for relationship %s '%s'", missing, word, other).(*evalError).diag)
 	}
-	seen := make(map[catalog.Edge]bool, len(edges))
-	c.cat.Edges = slices.Grow(c.cat.Edges, len(edges))
-	for _, e := range edges {
+	seen := make(map[catalog.Edge]bool, len(c.cat.Edges)-first)
+	kept := c.cat.Edges[:first]
+	for _, e := range c.cat.Edges[first:] {
 		if !seen[e] {
 			seen[e] = true
-			c.cat.Edges = append(c.cat.Edges, e)
+			kept = append(kept, e)
 		}
 	}
+	c.cat.Edges = kept
 }
