@@ -266,6 +266,9 @@ func (c *compiler) hieraLookup(key, strategy string) (any, bool, error) {
 		c.hieraDone = true
 		cfg, err := loadHiera(hieraPath(c.opts, c.firstFile), c.opts.HieraConfig != "")
 		if err != nil {
+			// Reported once; later lookups see no environment data
+			// rather than the same error again.
+			c.hiera = &hieraConfig{}
 			return nil, false, err
 		}
 		if cfg == nil {
