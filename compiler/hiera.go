@@ -276,6 +276,9 @@ func (c *compiler) hieraLookup(key, strategy string) (any, bool, error) {
 		}
 		c.hiera = cfg
 	}
+	if c.hiera == nil {
+		return nil, false, nil // its hiera.yaml failed to load: reported
+	}
 	values, err := c.hieraLevels(c.hiera, key, strategy, nil)
 	if err != nil {
 		return nil, false, err
