@@ -277,7 +277,7 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 		if s := suggest(a.name, names); s != "" {
 			msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 		}
-		errs = append(errs, errorf(a.at, "%s", msg))
+		errs = append(errs, errorf(*a.at, "%s", msg))
 	}
 	for _, p := range params {
 		var v any
@@ -424,7 +424,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 			continue
 		}
 		if a.name == "name" && a.value != nil {
-			sc.vars["name"] = variable{value: a.value, at: &a.at}
+			sc.vars["name"] = variable{value: a.value, at: a.at}
 			continue
 		}
 		params = append(params, a)

@@ -321,7 +321,7 @@ func (c *compiler) applyOverride(m *resMeta, attrs []attrOp, at hcl.Range, colle
 				return
 			}
 			if _, set := m.res.Parameters[a.name]; set {
-				c.report(errorf(a.at, "Parameter '%s' is already set on %s at %s; cannot redefine", a.name, ref, location(m.at)), a.at)
+				c.report(errorf(*a.at, "Parameter '%s' is already set on %s at %s; cannot redefine", a.name, ref, location(m.at)), *a.at)
 				continue
 			}
 		}

@@ -89,11 +89,11 @@ func (c *compiler) evalHCL(mod *hclmanifest.Module, f *hclmanifest.File) {
 		}
 		attrs := make([]attr, len(r.Attrs))
 		for i, a := range r.Attrs {
-			at := a.NameRange
+			at := &a.NameRange
 			value := FromData(a.Value)
 			if _, isRel := relationMetaparams[a.Name]; isRel {
 				// A missing reference is pointed at where it is written.
-				at = a.ValueRange
+				at = &a.ValueRange
 				value = normalizeClassRefs(value)
 			}
 			attrs[i] = attr{name: a.Name, value: value, at: at}

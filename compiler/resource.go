@@ -33,11 +33,13 @@ var relationMetaparams = map[string]struct{ refFirst, refresh bool }{
 	"notify":    {refresh: true},
 }
 
-// attr is an evaluated attribute of a resource body.
+// attr is an evaluated attribute of a resource body. Where it was written
+// is a pointer into the syntax tree: bodies are evaluated once per
+// instance of a define, and a range is much larger than the pointer.
 type attr struct {
 	name  string
 	value any
-	at    hcl.Range
+	at    *hcl.Range
 }
 
 // evalResourceDecl declares one resource per title of every body and
@@ -160,7 +162,7 @@ func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error
 		// A linear search: bodies have a handful of attributes, and a
 		// map would cost more than the comparisons.
 		if slices.ContainsFunc(out, func(b attr) bool { return b.name == a.name }) {
-			return errorf(a.at, "The attribute '%s' has already been set", a.name)
+			return errorf(*a.at, "The attribute '%s' has already been set", a.name)
 		}
 		out = append(out, a)
 		return nil
@@ -183,15 +185,15 @@ func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error
 				if !ok {
 					return nil, errorf(op.Value.Range(), "attribute names must be Strings, got %s", typeName(k))
 				}
-				if err := add(attr{name: name, value: h.Values()[i], at: op.Range()}); err != nil {
+				if err := add(attr{name: name, value: h.Values()[i], at: &op.Loc}); err != nil {
 					return nil, err
 				}
 			}
 			continue
 		}
-		at := op.NameRange
+		at := &op.NameRange
 		if at.Filename == "" && at.Start.Byte == at.End.Byte {
-			at = op.Range()
+			at = &op.Loc
 		}
 		if err := add(attr{name: op.Name, value: v, at: at}); err != nil {
 			return nil, err
@@ -334,7 +336,7 @@ func (c *compiler) checkParam(rt *resources.Type, ref catalog.Ref, a attr) bool 
 	if s := suggest(a.name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean '%s'?)", s)
 	}
-	d := errorf(a.at, "%s", msg).(*evalError)
+	d := errorf(*a.at, "%s", msg).(*evalError)
 	d.diag.Detail = fmt.Sprintf("%s accepts: %s.", ref.Type, strings.Join(paramNames(rt), ", "))
 	c.diags = append(c.diags, d.diag)
 	return false
@@ -397,12 +399,12 @@ func rangePtr(r hcl.Range) *hcl.Range { return &r }
 // notify or subscribe on resource owner.
 func (c *compiler) addMetaparamRelations(owner catalog.Ref, a attr, refFirst, refresh bool) {
 	for _, v := range flatten(a.value) {
-		ref, err := toRef(v, a.at)
+		ref, err := toRef(v, *a.at)
 		if err != nil {
-			c.report(err, a.at)
+			c.report(err, *a.at)
 			continue
 		}
-		r := relation{source: owner, target: ref, refresh: refresh, at: a.at, param: a.name, owner: owner}
+		r := relation{source: owner, target: ref, refresh: refresh, at: *a.at, param: a.name, owner: owner}
 		if refFirst {
 			r.source, r.target = ref, owner
 		}
