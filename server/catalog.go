@@ -190,7 +190,9 @@ func compileCatalog(snap *snapshot, node, certname string, req CatalogRequest) (
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return cat.MarshalIndent()
+	// The node needs the real values of Sensitive parameters to apply
+	// them; the catalog travels only to that node, over mutual TLS.
+	return cat.MarshalIndentSensitive()
 }
 
 // catalogCache keeps compiled catalogs, least recently used out first, and

@@ -122,13 +122,15 @@ func git(t testing.TB, dir string, args ...string) {
 	}
 }
 
-// siteManifest writes, for each node, a greeting with its certname and a
-// file served from a module, into the directory its "outdir" fact names.
+// siteManifest writes, for each node, a greeting with its certname, a
+// file served from a module and a Sensitive secret, into the directory its
+// "outdir" fact names.
 var siteManifest = map[string]string{
 	"manifests/site.pp": `node default {
   file { "${facts['outdir']}/motd": content => "hello ${trusted['certname']}\n" }
   file { "${facts['outdir']}/data": source => 'puppet:///modules/demo/data.txt' }
   file { "${facts['outdir']}/tree": source => 'puppet:///modules/demo/tree', recurse => true }
+  file { "${facts['outdir']}/secret": content => Sensitive("s3cret\n"), mode => '0600' }
 }
 `,
 	"modules/demo/files/data.txt":   "served by the master\n",

@@ -63,6 +63,11 @@ func TestAgentConvergesAndOnlyGetsItsOwnCatalog(t *testing.T) {
 	if got := readFile(t, filepath.Join(outdir, "tree", "b", "c")); got != "c\n" {
 		t.Errorf("recursive puppet:/// source: %q", got)
 	}
+	// A Sensitive value reaches its node in clear, over mutual TLS, and
+	// is applied; only printing redacts it.
+	if got := readFile(t, filepath.Join(outdir, "secret")); got != "s3cret\n" {
+		t.Errorf("Sensitive content applied as %q", got)
+	}
 	if out.ReportError != nil {
 		t.Errorf("report: %v", out.ReportError)
 	}
