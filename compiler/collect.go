@@ -246,7 +246,7 @@ func (c *compiler) resolveLate() {
 	for changed := true; changed; {
 		changed = false
 		for _, coll := range c.collections {
-			for _, res := range c.cat.Resources {
+			for i, res := range c.cat.Resources {
 				ref := res.Ref()
 				if res.Type != coll.typ || coll.seen[ref] || !coll.query(res) {
 					continue
@@ -254,7 +254,7 @@ func (c *compiler) resolveLate() {
 				coll.seen[ref] = true
 				coll.matched = append(coll.matched, ref)
 				changed = true
-				m := c.meta[ref]
+				m := c.metas[i]
 				m.virtual = false
 				if len(coll.attrs) > 0 {
 					c.applyOverride(m, coll.attrs, coll.at, true, coll.scope)
@@ -265,7 +265,7 @@ func (c *compiler) resolveLate() {
 	for _, r := range c.realizations {
 		for _, ref := range r.refs {
 			real, ok := c.resolve(ref)
-			if m := c.meta[real]; ok && m != nil {
+			if m := c.metaOf(real); ok && m != nil {
 				m.virtual = false
 				continue
 			}
@@ -276,7 +276,7 @@ func (c *compiler) resolveLate() {
 		var missing []string
 		for _, ref := range o.refs {
 			real, ok := c.resolve(ref)
-			m := c.meta[real]
+			m := c.metaOf(real)
 			if !ok || m == nil {
 				missing = append(missing, ref.String())
 				continue
@@ -289,8 +289,8 @@ func (c *compiler) resolveLate() {
 	}
 	if c.virtuals { // else there is nothing to drop, and no need to look
 		kept := c.cat.Resources[:0]
-		for _, res := range c.cat.Resources {
-			if m := c.meta[res.Ref()]; m != nil && m.virtual {
+		for i, res := range c.cat.Resources {
+			if c.metas[i].virtual {
 				c.dropped[res.Ref()] = true
 				delete(c.declared, res.Ref())
 				continue

@@ -117,11 +117,14 @@ type compiler struct {
 	// aliasBusy those being evaluated, to refuse a circular alias.
 	aliasValues map[string]any
 	aliasBusy   map[string]bool
-	// meta are the declared built-in resources; collections, overrides,
-	// realizations and chains with collectors wait for the end of
-	// evaluation (see resolveLate); dropped are the virtual resources
-	// nothing realized.
-	meta         map[catalog.Ref]*resMeta
+	// metas are the records of the declared built-in resources, in
+	// declaration order: metas[i] is cat.Resources[i] until resolveLate
+	// drops the virtual resources nothing realized (dropped). metaOf
+	// finds one by reference. Collections, overrides, realizations and
+	// chains with collectors wait for the end of evaluation (see
+	// resolveLate).
+	metas        []*resMeta
+	metaIndex    map[catalog.Ref]*resMeta
 	collections  []*collection
 	overrides    []override
 	realizations []realization
@@ -193,7 +196,6 @@ func newCompiler(opts Options) *compiler {
 		loaded:      map[string]bool{},
 		aliasValues: map[string]any{},
 		aliasBusy:   map[string]bool{},
-		meta:        map[catalog.Ref]*resMeta{},
 		dropped:     map[catalog.Ref]bool{},
 		extraTags:   map[catalog.Ref][]string{},
 		templates:   map[string]*Template{},
@@ -303,6 +305,20 @@ func (c *compiler) evalBlock(body []parser.Expr, s *scope) any {
 // location formats a range as Puppet names places in messages: file:line.
 func location(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// metaOf returns the record of the built-in resource ref, or nil. The
+// index is built on the first call and extended on the next ones: most
+// catalogs never need it, and a map insertion per resource is a good
+// part of declaring one.
+func (c *compiler) metaOf(ref catalog.Ref) *resMeta {
+	if c.metaIndex == nil {
+		c.metaIndex = make(map[catalog.Ref]*resMeta, len(c.metas))
+	}
+	for _, m := range c.metas[len(c.metaIndex):] {
+		c.metaIndex[m.res.Ref()] = m // references are unique: the map grows by one each
+	}
+	return c.metaIndex[ref]
 }
 
 // declaredAt returns where ref was declared, and whether it was.

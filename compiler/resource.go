@@ -53,15 +53,15 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 	}
 	if builtin {
 		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
-			res, ok := c.declare(rt, title, body, attrs, s)
+			m, ok := c.declare(rt, title, body, attrs, s)
 			if !ok {
 				return catalog.Ref{}, false
 			}
 			if e.Form != parser.Regular {
-				c.meta[res.Ref()].virtual = true
+				m.virtual = true
 				c.virtuals = true
 			}
-			return res.Ref(), true
+			return m.res.Ref(), true
 		}
 	} else if typeName == "class" {
 		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
@@ -204,7 +204,7 @@ func (c *compiler) evalAttrs(ops []*parser.AttributeOp, s *scope) ([]attr, error
 
 // declare adds one resource to the catalog. It reports its own problems
 // and returns false when the resource could not be declared at all.
-func (c *compiler) declare(rt *resources.Type, title string, body *parser.ResourceBody, attrs []attr, s *scope) (*catalog.Resource, bool) {
+func (c *compiler) declare(rt *resources.Type, title string, body *parser.ResourceBody, attrs []attr, s *scope) (*resMeta, bool) {
 	ref := catalog.Ref{Type: c.refType(rt.Name), Title: title}
 	at := body.Title.Range()
 	if !c.checkDuplicate(ref, ref, body) {
@@ -286,8 +286,8 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 	}
 	c.cat.Resources = append(c.cat.Resources, res)
 	m.res, m.container = res, container
-	c.meta[ref] = m
-	return res, true
+	c.metas = append(c.metas, m)
+	return m, true
 }
 
 // nonIsomorphic are the types whose namevar does not identify what they

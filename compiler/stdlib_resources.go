@@ -196,7 +196,7 @@ func (cl *call) definedWithParams(ref catalog.Ref, params *Hash) bool {
 	if params.Len() == 0 {
 		return true
 	}
-	m := cl.c.meta[real]
+	m := cl.c.metaOf(real)
 	if m == nil {
 		return false
 	}
