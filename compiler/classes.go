@@ -379,9 +379,10 @@ type defineCache struct {
 	// tags are the tags the define's name gives, clipped so that an
 	// instance appending its own makes a copy.
 	tags []string
-	// vars is how many variables an instance's scope held at most: the
-	// size to make the next one's, whose map then never grows.
-	vars int
+	// vars is how many variables an instance's scope held at most, and
+	// members how many resources an instance contained: the sizes to
+	// make the next one's, which then never grow.
+	vars, members int
 }
 
 // declareDefined declares one instance of a defined type and evaluates
@@ -403,7 +404,13 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 		c.defCaches[name] = dc
 	}
 	sc := newScopeSized(c.classParent(), dc.vars)
-	defer func() { dc.vars = max(dc.vars, len(sc.vars)) }()
+	if dc.members > 0 {
+		c.members[ref] = make([]catalog.Ref, 0, dc.members)
+	}
+	defer func() {
+		dc.vars = max(dc.vars, len(sc.vars))
+		dc.members = max(dc.members, len(c.members[ref]))
+	}()
 	sc.dynParent = s
 	sc.container = ref
 	sc.tags = append(dc.tags, callerTags...)
@@ -548,7 +555,7 @@ func classFunc(mode string) function {
 			case "contain":
 				cl.c.contain(container, ref)
 			case "require":
-				cl.c.relations = append(cl.c.relations, relation{source: ref, target: container, at: cl.expr.Range()})
+				cl.c.relations = append(cl.c.relations, relation{source: ref, target: container, at: &cl.expr.Loc})
 			}
 		}
 		return refs, nil

@@ -16,7 +16,7 @@ import (
 type relation struct {
 	source, target catalog.Ref
 	refresh        bool
-	at             hcl.Range
+	at             *hcl.Range // into the syntax tree: there is one per edge
 	// param is the metaparameter that made it ("require", ...); "" for
 	// a chaining arrow.
 	param string
@@ -404,7 +404,7 @@ func (c *compiler) addMetaparamRelations(owner catalog.Ref, a attr, refFirst, re
 			c.report(err, *a.at)
 			continue
 		}
-		r := relation{source: owner, target: ref, refresh: refresh, at: *a.at, param: a.name, owner: owner}
+		r := relation{source: owner, target: ref, refresh: refresh, at: a.at, param: a.name, owner: owner}
 		if refFirst {
 			r.source, r.target = ref, owner
 		}
@@ -465,7 +465,7 @@ func (c *compiler) evalChain(e *parser.Chain, s *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := collChain{first: lrefs, then: rrefs, firstColls: lcolls, thenColls: rcolls, at: e.OpRange}
+	ch := collChain{first: lrefs, then: rrefs, firstColls: lcolls, thenColls: rcolls, at: &e.OpRange}
 	if e.Op == parser.OpRequire || e.Op == parser.OpSubscribe {
 		ch.first, ch.then, ch.firstColls, ch.thenColls = rrefs, lrefs, rcolls, lcolls
 	}
@@ -483,7 +483,7 @@ type collChain struct {
 	first, then           []catalog.Ref
 	firstColls, thenColls []*collection
 	refresh               bool
-	at                    hcl.Range
+	at                    *hcl.Range
 }
 
 // addChain records the relationships of an arrow, collectors standing
@@ -522,11 +522,17 @@ func (c *compiler) finish() {
 	for _, ch := range c.collChains {
 		c.addChain(ch)
 	}
-	// Edges are gathered first and their repeats dropped after, so that
-	// the set of those seen is made once, at its size.
-	first := len(c.cat.Edges)
-	c.cat.Edges = slices.Grow(c.cat.Edges, len(c.relations))
-	var srcs, dsts []catalog.Ref
+	// A relationship stands for an edge between each of the resources
+	// its two ends expand to. The ends are expanded first, into one
+	// buffer, so that the edges are counted and take one allocation;
+	// their repeats are dropped last, with a set made at its size.
+	type span struct {
+		start, nsrc, ndst int
+		refresh           bool
+	}
+	ends := make([]catalog.Ref, 0, 2*len(c.relations))
+	spans := make([]span, 0, len(c.relations))
+	count := 0
 	for _, r := range c.relations {
 		if c.dropped[r.owner] {
 			continue // a metaparameter of a virtual resource never realized
@@ -537,22 +543,33 @@ func (c *compiler) finish() {
 		if !srcOK {
 			missing, other, word = r.source, r.target, "on"
 		} else if dstOK {
-			r.source, r.target = src, dst
-			srcs, dsts = c.expandInto(srcs[:0], r.source), c.expandInto(dsts[:0], r.target)
-			for _, src := range srcs {
-				for _, dst := range dsts {
-					if src != dst {
-						c.cat.Edges = append(c.cat.Edges, catalog.Edge{Source: src, Target: dst, Refresh: r.refresh})
-					}
-				}
-			}
+			sp := span{start: len(ends), refresh: r.refresh}
+			ends = c.expandInto(ends, src)
+			sp.nsrc = len(ends) - sp.start
+			ends = c.expandInto(ends, dst)
+			sp.ndst = len(ends) - sp.start - sp.nsrc
+			spans = append(spans, sp)
+			count += sp.nsrc * sp.ndst
 			continue
 		}
 		if r.param != "" {
-			c.diags = append(c.diags, errorf(r.at, "Could not find resource '%s' in parameter '%s' of %s", missing, r.param, r.owner).(*evalError).diag)
+			c.diags = append(c.diags, errorf(*r.at, "Could not find resource '%s' in parameter '%s' of %s", missing, r.param, r.owner).(*evalError).diag)
 			continue
 		}
-		c.diags = append(c.diags, errorf(r.at, "Could not find resource '%s' for relationship %s '%s'", missing, word, other).(*evalError).diag)
+		c.diags = append(c.diags, errorf(*r.at, "Could not find resource '%s' for relationship %s '%s'", missing, word, other).(*evalError).diag)
+	}
+	first := len(c.cat.Edges)
+	c.cat.Edges = slices.Grow(c.cat.Edges, count)
+	for _, sp := range spans {
+		srcs := ends[sp.start : sp.start+sp.nsrc]
+		dsts := ends[sp.start+sp.nsrc : sp.start+sp.nsrc+sp.ndst]
+		for _, src := range srcs {
+			for _, dst := range dsts {
+				if src != dst {
+					c.cat.Edges = append(c.cat.Edges, catalog.Edge{Source: src, Target: dst, Refresh: sp.refresh})
+				}
+			}
+		}
 	}
 	seen := make(map[catalog.Edge]bool, len(c.cat.Edges)-first)
 	kept := c.cat.Edges[:first]
