@@ -64,6 +64,12 @@ func (l *lexer) pos(off int) hcl.Pos {
 	if off > len(l.src) {
 		off = len(l.src)
 	}
+	if c := l.posCache; c.Line > 0 && c.Byte <= off && (c.Line == len(l.lineStarts) || off < l.lineStarts[c.Line]) {
+		// On the line of the last answer, as most tokens are: no search.
+		p := hcl.Pos{Line: c.Line, Column: c.Column + utf8.RuneCount(l.src[c.Byte:off]), Byte: off}
+		l.posCache = p
+		return p
+	}
 	line := sort.Search(len(l.lineStarts), func(i int) bool { return l.lineStarts[i] > off }) - 1
 	start, col := l.lineStarts[line], 1
 	if c := l.posCache; c.Line == line+1 && c.Byte <= off {
@@ -186,8 +192,9 @@ func (l *lexer) scan() token {
 			return t
 		}
 	}
+	rest := l.str[l.off:]
 	for _, p := range puncts {
-		if strings.HasPrefix(string(l.src[l.off:min(l.off+3, len(l.src))]), p.s) {
+		if strings.HasPrefix(rest, p.s) {
 			l.off += len(p.s)
 			return mk(p.k)
 		}
@@ -204,7 +211,7 @@ func (l *lexer) scan() token {
 // set. It returns the end offset.
 func (l *lexer) scanQualified(off int, hyphens bool) int {
 	i := off
-	if strings.HasPrefix(string(l.src[i:min(i+2, len(l.src))]), "::") {
+	if strings.HasPrefix(l.str[i:], "::") {
 		i += 2
 	}
 	for {
