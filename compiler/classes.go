@@ -250,6 +250,10 @@ func (c *compiler) declareClassFrom(name string, params []attr, resourceLike boo
 		sc.tags = append(sc.tags, parent.tags...)
 	}
 	c.classScopes[name] = sc
+	// A class's $title and $name are its name, as Puppet sets them.
+	sc.vars["title"] = variable{value: name, at: &def.NameRange}
+	sc.vars["name"] = variable{value: name, at: &def.NameRange}
+	sc.vars["module_name"] = variable{value: c.moduleName(def.NameRange.Filename), at: &def.NameRange}
 	if err := c.bindParams(ref, def.Params, params, sc, at); err != nil {
 		return ref, err
 	}
@@ -379,6 +383,8 @@ type defineCache struct {
 	// tags are the tags the define's name gives, clipped so that an
 	// instance appending its own makes a copy.
 	tags []string
+	// module is the instances' $module_name.
+	module string
 	// vars is how many variables an instance's scope held at most, and
 	// members how many resources an instance contained: the sizes to
 	// make the next one's, which then never grow.
@@ -400,7 +406,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 
 	dc, ok := c.defCaches[name]
 	if !ok {
-		dc = &defineCache{tags: slices.Clip(nameTags(name)), vars: len(def.Params) + 2}
+		dc = &defineCache{tags: slices.Clip(nameTags(name)), module: c.moduleName(def.Range().Filename), vars: len(def.Params) + 3}
 		c.defCaches[name] = dc
 	}
 	sc := newScopeSized(c.classParent(), dc.vars)
@@ -416,6 +422,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	sc.tags = append(dc.tags, callerTags...)
 	sc.vars["title"] = variable{value: title, at: &at}
 	sc.vars["name"] = variable{value: title, at: &at}
+	sc.vars["module_name"] = variable{value: dc.module, at: &at}
 	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {
 		if rel, ok := relationMetaparams[a.name]; ok {

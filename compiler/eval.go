@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"math"
 	"regexp"
 	"strconv"
@@ -580,6 +581,33 @@ func toNumber(v any) any {
 
 // arith evaluates + - * / % << >> on numbers, and the collection forms of
 // + - << (concatenation, merge, difference, append).
+// arrayToHash is the hash an array added to a hash stands for, as Puppet
+// converts it: an array of [key, value] pairs, or keys and values
+// alternating.
+func arrayToHash(a []any) (*Hash, error) {
+	out := NewHash()
+	pairs := len(a) > 0
+	for _, el := range a {
+		if p, ok := el.([]any); !ok || len(p) != 2 {
+			pairs = false
+		}
+	}
+	if pairs {
+		for _, el := range a {
+			p := el.([]any)
+			out.Set(p[0], p[1])
+		}
+		return out, nil
+	}
+	if len(a)%2 != 0 {
+		return nil, errors.New("odd number of arguments for Hash")
+	}
+	for i := 0; i < len(a); i += 2 {
+		out.Set(a[i], a[i+1])
+	}
+	return out, nil
+}
+
 func arith(e *parser.Binary, l, r any) (any, error) {
 	switch lv := l.(type) {
 	case []any:
@@ -616,6 +644,13 @@ func arith(e *parser.Binary, l, r any) (any, error) {
 		switch e.Op {
 		case parser.OpAdd:
 			rh, ok := r.(*Hash)
+			if ra, isArr := r.([]any); isArr {
+				var err error
+				if rh, err = arrayToHash(ra); err != nil {
+					return nil, errorf(e.Range(), "Error while evaluating a '+' expression, %v", err)
+				}
+				ok = true
+			}
 			if !ok {
 				break
 			}

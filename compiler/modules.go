@@ -57,6 +57,20 @@ func (c *compiler) autoloadKind(name, kind string, rng hcl.Range) bool {
 	return false
 }
 
+// moduleName is the module whose directory of the module path holds file,
+// "" for a file outside it (site.pp): the value of $module_name in the
+// classes and defines the file defines, which modules use to name their own
+// files ("puppet:///modules/${module_name}/x").
+func (c *compiler) moduleName(file string) string {
+	for _, dir := range c.opts.ModulePath {
+		if rel, err := filepath.Rel(dir, file); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			mod, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
+			return mod
+		}
+	}
+	return ""
+}
+
 // findClass returns the definition of a class, autoloading it if needed.
 func (c *compiler) findClass(name string, rng hcl.Range) bool {
 	if _, ok := c.defs.classes[name]; ok {

@@ -847,6 +847,12 @@ func (p *parser) interpString(r hcl.Range, parts []strPart) Expr {
 func (p *parser) parseEmbedded(part strPart) Expr {
 	savedToks, savedPos, savedTok, savedPrev, savedNB := p.toks, p.pos, p.tok, p.prevE, p.noBrace
 	p.toks, p.pos, p.tok, p.noBrace = part.toks, 0, part.toks[0], 0
+	if k := p.tok.kind; isKeywordWord(k) && k != tTrue && k != tFalse && k != tUndef {
+		// Puppet reads a keyword right after '${' as a variable name:
+		// "${in}" is $in, "${default['a']}" is $default['a'].
+		p.tok.kind = tName
+		part.toks[0].kind = tName
+	}
 	var e Expr
 	if p.tok.kind == tEOF {
 		p.errorAt(part.rng, "expected an expression in '${}' but found '}'")
