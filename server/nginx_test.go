@@ -112,7 +112,7 @@ func startNginx(t *testing.T, example string, stream bool, port int, repl ...str
 			t.Logf("nginx error.log:\n%s", logs)
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // guards a hang only
 	for {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
 		if err == nil {
@@ -183,13 +183,13 @@ func (cl *cluster) bootstrap(t *testing.T, name string) (*client.Client, string)
 	ssl := filepath.Join(t.TempDir(), "ssl")
 	c, err := client.New(client.Config{Certname: name, Server: "127.0.0.1", Port: cl.lbPort,
 		CAServer: "127.0.0.1", CAPort: cl.caPort, SSLDir: ssl, Timeout: 10 * time.Second,
-		WaitForCert: 20 * time.Second, PollInterval: 50 * time.Millisecond})
+		WaitForCert: time.Minute, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Bootstrap(context.Background()) }()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // guards a hang only
 	for {
 		if _, err := cl.p.ca.Request(name); err == nil {
 			break

@@ -148,14 +148,14 @@ func TestFirstRunWaitsForSigningThenRevocationRefuses(t *testing.T) {
 
 	ssl := filepath.Join(t.TempDir(), "ssl")
 	c, err := client.New(client.Config{Certname: "web2", Server: "127.0.0.1", Port: m.port(), SSLDir: ssl,
-		WaitForCert: 20 * time.Second, PollInterval: 50 * time.Millisecond})
+		WaitForCert: time.Minute, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Bootstrap(context.Background()) }()
 	// The request arrives, and the agent keeps waiting until it is signed.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // guards a hang only
 	for {
 		if e, err := p.ca.Status("web2"); err == nil && e.State == ca.Requested {
 			break

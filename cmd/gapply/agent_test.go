@@ -241,7 +241,7 @@ func TestAgentEndToEnd(t *testing.T) {
 		}
 		trees := filepath.Join(k.vardir, "git", "production", "trees")
 		caught := false
-		waitFor(t, "the sync to write a tree", 20*time.Second, func() bool {
+		waitFor(t, "the sync to write a tree", time.Minute, func() bool {
 			entries, _ := os.ReadDir(trees)
 			for _, e := range entries {
 				if strings.HasPrefix(e.Name(), ".tmp-") {
@@ -288,7 +288,7 @@ func TestAgentEndToEnd(t *testing.T) {
 		}
 		t.Cleanup(func() { n.daemon.Process.Kill(); n.daemon.Wait() }) //nolint:errcheck // already gone when the test passed
 		addrFile := filepath.Join(n.vardir, "trigger.addr")
-		waitFor(t, n.name+"'s trigger listener", 10*time.Second, func() bool {
+		waitFor(t, n.name+"'s trigger listener", time.Minute, func() bool {
 			data, err := os.ReadFile(addrFile)
 			return err == nil && strings.HasSuffix(string(data), "\n")
 		})
@@ -373,7 +373,7 @@ func TestAgentEndToEnd(t *testing.T) {
 				if err != nil {
 					t.Errorf("%s exited with %v:\n%s", n.name, err, n.log.String())
 				}
-			case <-time.After(10 * time.Second):
+			case <-time.After(time.Minute):
 				t.Errorf("%s did not stop on SIGTERM", n.name)
 			}
 		}

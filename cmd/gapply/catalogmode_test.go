@@ -149,7 +149,7 @@ func TestCatalogModeEndToEnd(t *testing.T) {
 	t.Cleanup(stopMaster)
 	addr := regexp.MustCompile(`address=127\.0\.0\.1:(\d+)`)
 	var port string
-	waitFor(t, "the master to listen", 15*time.Second, func() bool {
+	waitFor(t, "the master to listen", time.Minute, func() bool {
 		if m := addr.FindStringSubmatch(masterLog.String()); m != nil {
 			port = m[1]
 			return true
@@ -168,7 +168,7 @@ func TestCatalogModeEndToEnd(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		waitFor(t, "agent-a's certificate request", 15*time.Second, func() bool {
+		waitFor(t, "agent-a's certificate request", time.Minute, func() bool {
 			return strings.Contains(ca("list"), a.name)
 		})
 		select {
@@ -180,7 +180,7 @@ func TestCatalogModeEndToEnd(t *testing.T) {
 		var err error
 		select {
 		case err = <-done:
-		case <-time.After(20 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatalf("agent-a did not finish after signing:\n%s", out.String())
 		}
 		var ee *exec.ExitError
