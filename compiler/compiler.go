@@ -132,6 +132,12 @@ type compiler struct {
 	dropped      map[catalog.Ref]bool
 	// virtuals tells whether any resource was declared virtual.
 	virtuals bool
+	// lastTags is the tag list tagsFor gave last, for a type and the
+	// tags of a scope.
+	lastTags struct {
+		typ         string
+		scope, tags []string
+	}
 	// extraTags are the tags tag() gave to a class or defined resource.
 	extraTags map[catalog.Ref][]string
 	// templates are the parsed EPP files by path; eppBuf receives the

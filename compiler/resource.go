@@ -275,7 +275,7 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 		}
 	}
 	container, scopeTags := s.containerOf()
-	res.Tags = resourceTags(rt.Name, userTags, scopeTags)
+	res.Tags = c.tagsFor(rt.Name, userTags, scopeTags)
 	c.containNew(container, ref)
 	if rt.New != nil {
 		if _, err := rt.New(res); err != nil {
@@ -365,6 +365,28 @@ func resourceTags(typeName string, user []string, scopeTags []string) []string {
 		}
 	}
 	return out
+}
+
+// tagsFor is resourceTags, shared with the last resource declared without
+// a tag metaparameter when this one has none either, and the same type
+// and scope: the resources of a define's instance mostly have one list.
+// Sharing is safe as the list is clipped: adding a tag to one resource
+// copies it.
+func (c *compiler) tagsFor(typeName string, user, scopeTags []string) []string {
+	last := &c.lastTags
+	if len(user) == 0 && last.typ == typeName && sameSlice(last.scope, scopeTags) {
+		return last.tags
+	}
+	tags := slices.Clip(resourceTags(typeName, user, scopeTags))
+	if len(user) == 0 {
+		last.typ, last.scope, last.tags = typeName, scopeTags, tags
+	}
+	return tags
+}
+
+// sameSlice tells whether a and b are the same slice of the same array.
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // flatten returns v's elements when v is an array (recursively), or v.
