@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gapply/gapply/bench/manifest"
+	"github.com/gapply/gapply/catalog"
 	"github.com/gapply/gapply/parser"
 )
 
@@ -42,6 +43,39 @@ func BenchmarkParseCompile(b *testing.B) {
 			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 			b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
 		})
+	}
+}
+
+// TestLanguageManifest: the manifest BenchmarkParseCompile measures
+// compiles without a diagnostic to exactly the resources asked for, and
+// its conditionals choose as Puppet would (site N has tier N % 3 of gold,
+// silver, bronze, TLS when N % 4 == 0, its own port when N % 5 == 0).
+func TestLanguageManifest(t *testing.T) {
+	for _, n := range []int{manifest.MinLanguageResources, 237} {
+		src := manifest.Language(n, "/srv/lang")
+		f, diags := parser.ParseFile("site.pp", []byte(src))
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		cat, diags := Compile([]*parser.File{f}, Options{Node: "bench", Facts: map[string]any{"os": map[string]any{"family": "Debian"}}})
+		if len(diags) > 0 || len(cat.Resources) != n {
+			t.Fatalf("n=%d: %d resources, diagnostics %v", n, len(cat.Resources), diags)
+		}
+		check := func(title, param string, want any) {
+			t.Helper()
+			r := cat.Lookup(catalog.Ref{Type: "File", Title: title})
+			if r == nil || r.Parameters[param] != want {
+				t.Errorf("n=%d: File[%s] %s: got %v, want %v", n, title, param, r, want)
+			}
+		}
+		check("/srv/lang/sites/site0003/priority", "content", "high\n")
+		check("/srv/lang/sites/site0002/priority", "content", "normal\n")
+		check("/srv/lang/sites/site0004/tls.conf", "content", "ssl on\nport 8004\n")
+		check("/srv/lang/sites/site0003/tls.conf", "ensure", "absent")
+		check("/srv/lang/sites/site0005/id", "content", "0005\n")
+		check("/srv/lang/sites/site0003/site.conf", "owner", "www-data")
+		check("/srv/lang/sites/site0003/site.conf", "mode", "0640")
+		check("/srv/lang/sites/site0003/logs", "mode", "0750")
 	}
 }
 
