@@ -857,7 +857,7 @@ func (c *compiler) typeAccess(e *parser.Access, t TypeRef, keys []any) (any, err
 	if dataTypes[t.Name] {
 		return TypeRef{Name: t.Name, Params: keys}, nil
 	}
-	typ := catalog.CapitalizeType(t.Name)
+	typ := c.refType(t.Name)
 	if typ == "Resource" && len(keys) > 0 {
 		name, ok := keys[0].(string)
 		if !ok {

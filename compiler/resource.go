@@ -46,43 +46,24 @@ type attr struct {
 // evaluates to the references of those resources.
 func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, error) {
 	typeName := strings.ToLower(strings.TrimPrefix(e.Type, "::"))
-	var declare declareFunc
 	rt, builtin := resources.Lookup(typeName)
 	if e.Form != parser.Regular && !builtin {
 		return nil, errorf(e.Range(), "%s %s resources are not supported: only built-in types can be virtual or exported", e.Form, typeName)
 	}
-	if builtin {
-		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
-			m, ok := c.declare(rt, title, body, attrs, s)
-			if !ok {
-				return catalog.Ref{}, false
-			}
-			if e.Form != parser.Regular {
-				m.virtual = true
-				c.virtuals = true
-			}
-			return m.res.Ref(), true
-		}
-	} else if typeName == "class" {
-		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
-			ref, err := c.declareClassFrom(title, attrs, true, body.Title.Range(), s)
-			if err != nil {
-				c.report(err, body.Title.Range())
-				return ref, false
-			}
-			return ref, true
-		}
-	} else if c.findDefine(typeName, e.TypeRange) {
-		def := c.defs.defines[typeName]
-		declare = func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
-			return c.declareDefined(typeName, def, title, body, attrs, s)
-		}
-	} else {
+	d := declarer{typeName: typeName, s: s}
+	switch {
+	case builtin:
+		d.rt, d.virtual = rt, e.Form != parser.Regular
+	case typeName == "class":
+		d.class = true
+	case c.findDefine(typeName, e.TypeRange):
+		d.def = c.defs.defines[typeName]
+	default:
 		return nil, errorf(e.TypeRange, "Unknown resource type: '%s'", typeName)
 	}
 	var refs []any
 	for _, body := range e.Bodies {
-		got, err := c.evalResourceBody(declare, body, s)
+		got, err := c.evalResourceBody(&d, body, s)
 		if err != nil {
 			c.report(err, body.Range())
 		}
@@ -98,13 +79,46 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 	return refs, nil
 }
 
-// declareFunc declares one resource of a body, reporting its own
+// declarer is what declares the resources of one declaration: a
+// built-in type (rt), a class, or a defined type (def), in scope s. A
+// value rather than a closure, so that a declaration allocates none.
+type declarer struct {
+	rt       *resources.Type
+	virtual  bool
+	class    bool
+	typeName string
+	def      *parser.DefineDef
+	s        *scope
+}
+
+// declareOne declares one resource of a body, reporting its own
 // problems; false means nothing was declared.
-type declareFunc func(title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool)
+func (c *compiler) declareOne(d *declarer, title string, body *parser.ResourceBody, attrs []attr) (catalog.Ref, bool) {
+	switch {
+	case d.rt != nil:
+		m, ok := c.declare(d.rt, title, body, attrs, d.s)
+		if !ok {
+			return catalog.Ref{}, false
+		}
+		if d.virtual {
+			m.virtual = true
+			c.virtuals = true
+		}
+		return m.res.Ref(), true
+	case d.class:
+		ref, err := c.declareClassFrom(title, attrs, true, body.Title.Range(), d.s)
+		if err != nil {
+			c.report(err, body.Title.Range())
+			return ref, false
+		}
+		return ref, true
+	}
+	return c.declareDefined(d.typeName, d.def, title, body, attrs, d.s)
+}
 
 // evalResourceBody evaluates one `title: attrs` body. Problems with one
 // resource are reported and its other titles are still declared.
-func (c *compiler) evalResourceBody(declare declareFunc, body *parser.ResourceBody, s *scope) ([]any, error) {
+func (c *compiler) evalResourceBody(d *declarer, body *parser.ResourceBody, s *scope) ([]any, error) {
 	tv, err := c.eval(body.Title, s)
 	if err != nil {
 		return nil, err
@@ -122,7 +136,7 @@ func (c *compiler) evalResourceBody(declare declareFunc, body *parser.ResourceBo
 	}
 	refs := make([]any, 0, len(titles))
 	for _, title := range titles {
-		if ref, ok := declare(title, body, attrs); ok {
+		if ref, ok := c.declareOne(d, title, body, attrs); ok {
 			refs = append(refs, ref)
 		}
 	}
@@ -131,26 +145,29 @@ func (c *compiler) evalResourceBody(declare declareFunc, body *parser.ResourceBo
 
 // titleList flattens a title value into strings.
 func titleList(v any, rng hcl.Range) ([]string, error) {
+	return appendTitles(nil, v, rng)
+}
+
+// appendTitles appends the titles v stands for to out.
+func appendTitles(out []string, v any, rng hcl.Range) ([]string, error) {
 	switch v := v.(type) {
 	case string:
 		if v == "" {
 			return nil, errorf(rng, "Missing title. The title expression resulted in an empty string")
 		}
-		return []string{v}, nil
+		return append(out, v), nil
 	case []any:
-		var out []string
 		for _, el := range v {
-			ts, err := titleList(el, rng)
-			if err != nil {
+			var err error
+			if out, err = appendTitles(out, el, rng); err != nil {
 				return nil, err
 			}
-			out = append(out, ts...)
 		}
 		return out, nil
 	case nil:
 		return nil, errorf(rng, "Missing title. The title expression resulted in undef")
 	case int64, float64, bool:
-		return []string{ToString(v)}, nil
+		return append(out, ToString(v)), nil
 	}
 	return nil, errorf(rng, "Illegal title type: %s", typeName(v))
 }
