@@ -152,9 +152,11 @@ func newFile(r *catalog.Resource) (Resource, error) {
 	}
 	f.owner, _ = p.str("owner")
 	f.group, _ = p.str("group")
-	for name, v := range map[string]string{"owner": f.owner, "group": f.group} {
-		if p.value(name) != nil && v == "" {
-			p.fail(name, "Invalid %s: an empty name", name)
+	// An array, not a map: no map made per file when a catalog is
+	// compiled, and the errors in a fixed order.
+	for _, nv := range [...]struct{ name, v string }{{"owner", f.owner}, {"group", f.group}} {
+		if p.value(nv.name) != nil && nv.v == "" {
+			p.fail(nv.name, "Invalid %s: an empty name", nv.name)
 		}
 	}
 	f.replace = p.boolean("replace", true)
