@@ -72,10 +72,43 @@ func (cl *call) iterate(coll any, f func(key, val any, lambdaArgs []any) error) 
 				return err
 			}
 		}
+	case string, TypeRef:
+		if elems, ok := iterableElems(coll); ok {
+			return cl.iterate(elems, f)
+		}
+		return cl.errorf("expects an Iterable value, got %s", typeName(coll))
 	default:
 		return cl.errorf("expects an Array, a Hash or an Integer, got %s", typeName(coll))
 	}
 	return nil
+}
+
+// iterableElems is what Puppet iterates for a string (its characters) and
+// an Integer range type (Integer[1, 3] is 1, 2, 3).
+func iterableElems(v any) ([]any, bool) {
+	switch v := v.(type) {
+	case string:
+		out := make([]any, 0, len(v))
+		for _, r := range v {
+			out = append(out, string(r))
+		}
+		return out, true
+	case TypeRef:
+		if v.Name != "Integer" || len(v.Params) != 2 {
+			return nil, false
+		}
+		lo, ok1 := v.Params[0].(int64)
+		hi, ok2 := v.Params[1].(int64)
+		if !ok1 || !ok2 || hi-lo > 1e7 {
+			return nil, false
+		}
+		out := make([]any, 0, max(hi-lo+1, 0))
+		for i := lo; i <= hi; i++ {
+			out = append(out, i)
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // needLambda checks the shape of an iteration call: one collection and a
