@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -55,7 +54,6 @@ failures (a manifest that does not compile still exits 1).`,
 }
 
 func (a *applyOptions) run(cmd *cobra.Command, s streams, args []string) error {
-	lessGC()
 	logger, err := a.global.logger(s.out)
 	if err != nil {
 		return err
@@ -101,16 +99,4 @@ func (a *applyOptions) run(cmd *cobra.Command, s streams, args []string) error {
 	}
 	logger.Print(rep.Summary())
 	return exitError{rep.ExitCode(a.detailed)}
-}
-
-// lessGC lets the heap of `gapply apply` grow to three times its live size
-// between collections instead of two (GOGC=200), unless GOGC is set. The
-// live heap of a run is mostly the catalog, alive until the process exits,
-// so the default pace collects again and again for nothing: at 10,000
-// resources it is about a sixth of a no-op run's CPU, and the peak stays
-// well under 100 MB. The agent, a daemon, keeps Go's default.
-func lessGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(200)
-	}
 }
