@@ -259,6 +259,7 @@ func (c *compiler) declareClassFrom(name string, params []attr, resourceLike boo
 	}
 	if def.Body != nil {
 		c.evalBlock(def.Body.Body, sc)
+		c.endBody(false)
 	}
 	return ref, nil
 }
@@ -449,6 +450,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	}
 	if def.Body != nil {
 		c.evalBlock(def.Body.Body, sc)
+		c.endBody(false)
 	}
 	return ref, true
 }
@@ -479,6 +481,7 @@ func (c *compiler) evalNode() {
 	defer func() { c.nodeScope = nil }()
 	if node.Body != nil {
 		c.evalBlock(node.Body.Body, sc)
+		c.endBody(false)
 	}
 }
 

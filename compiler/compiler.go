@@ -111,6 +111,9 @@ type compiler struct {
 	members map[catalog.Ref][]catalog.Ref
 	// nodeScope is the scope of the node definition while it evaluates.
 	nodeScope *scope
+	// jump is the next, break or return that is ending the blocks it is
+	// in (jump.go).
+	jump *jump
 	// loaded are the module files already read, by path.
 	loaded map[string]bool
 	// aliasValues are the evaluated type aliases by lower-case name;
@@ -298,6 +301,13 @@ func (c *compiler) evalBlock(body []parser.Expr, s *scope) any {
 	var last any
 	for _, e := range body {
 		v, err := c.eval(e, s)
+		if j, ok := err.(*jump); ok {
+			c.jump = j
+			return nil
+		}
+		if c.jump != nil {
+			return v
+		}
 		if err != nil {
 			c.report(err, e.Range())
 			last = nil

@@ -224,10 +224,18 @@ func (c *compiler) render(cl *call, t *Template, args *Hash, parent *scope) (str
 	defer func() { c.eppBuf = saved }()
 	before := len(c.diags)
 	c.evalBlock(t.body.Body, sc)
+	j := c.takeJump()
+	if j != nil && j.kind == "break" {
+		c.report(errorf(j.at, "%s", j.Error()), j.at)
+	}
 	for _, d := range c.diags[before:] {
 		if d.Severity == hcl.DiagError {
 			return "", errorf(cl.expr.Range(), "%s(): error in the template: %s", cl.name, d.Error())
 		}
+	}
+	if j != nil {
+		// return(x) makes x the template's whole result, as in Puppet.
+		return ToString(j.value), nil
 	}
 	return out.String(), nil
 }

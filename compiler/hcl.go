@@ -61,6 +61,7 @@ func CompileManifests(files []Manifest, opts Options) (*catalog.Catalog, hcl.Dia
 	for _, f := range files {
 		if f.PP != nil {
 			c.evalBlock(f.PP.Body, c.top)
+			c.endBody(true)
 		} else if f.HCL != nil {
 			c.evalHCL(mod, f.HCL)
 		}

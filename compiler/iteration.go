@@ -28,7 +28,14 @@ func (cl *call) callLambda(args ...any) (any, error) {
 		}
 		sc.vars[p.Name] = variable{value: v, at: &p.NameRange}
 	}
-	return cl.c.evalBlock(l.Body.Body, sc), nil
+	v := cl.c.evalBlock(l.Body.Body, sc)
+	if j := cl.c.takeJump(); j != nil {
+		if j.kind == "next" {
+			return j.value, nil
+		}
+		return nil, j // a break for the iteration, a return for its function
+	}
+	return v, nil
 }
 
 // lambdaArity is the number of parameters the call's lambda declares.
@@ -48,7 +55,7 @@ func (cl *call) iterate(coll any, f func(key, val any, lambdaArgs []any) error) 
 				args = []any{int64(i), v}
 			}
 			if err := f(int64(i), v, args); err != nil {
-				return err
+				return breakEnds(err)
 			}
 		}
 	case *Hash:
@@ -59,7 +66,7 @@ func (cl *call) iterate(coll any, f func(key, val any, lambdaArgs []any) error) 
 				args = []any{k, v}
 			}
 			if err := f(k, v, args); err != nil {
-				return err
+				return breakEnds(err)
 			}
 		}
 	case int64:
@@ -69,7 +76,7 @@ func (cl *call) iterate(coll any, f func(key, val any, lambdaArgs []any) error) 
 				args = []any{i, i}
 			}
 			if err := f(i, i, args); err != nil {
-				return err
+				return breakEnds(err)
 			}
 		}
 	case string, TypeRef:
@@ -109,6 +116,15 @@ func iterableElems(v any) ([]any, bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// breakEnds is nil for a break, which ends an iteration as if it had
+// run to the end, and err otherwise.
+func breakEnds(err error) error {
+	if isBreak(err) {
+		return nil
+	}
+	return err
 }
 
 // needLambda checks the shape of an iteration call: one collection and a
@@ -189,8 +205,10 @@ func fnReduce(cl *call, args []any) (any, error) {
 			memo, started = elem, true
 			return nil
 		}
-		var err error
-		memo, err = cl.callLambda(memo, elem)
+		r, err := cl.callLambda(memo, elem)
+		if err == nil { // a break keeps the memo so far
+			memo = r
+		}
 		return err
 	})
 	return memo, err

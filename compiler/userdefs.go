@@ -89,6 +89,12 @@ func (c *compiler) userFunction(def *parser.FunctionDef) function {
 		if def.Body != nil {
 			result = c.evalBlock(def.Body.Body, sc)
 		}
+		if j := c.takeJump(); j != nil {
+			if j.kind == "break" {
+				return nil, errorf(j.at, "%s", j.Error())
+			}
+			result = j.value
+		}
 		if def.ReturnType != nil {
 			tv, err := c.eval(def.ReturnType, sc)
 			if err != nil {
