@@ -129,11 +129,13 @@ func (c *compiler) variable(name string, rng hcl.Range, s *scope) any {
 			c.warn(rng, "Could not look up qualified variable '$%s'; class %s has not been evaluated", name, class)
 			return nil
 		}
-		v, ok := sc.vars[name[i+2:]]
+		// Through the scopes the class sees: a class that inherits
+		// another has its variables too ($app::user set in app::params).
+		v, ok := sc.lookup(name[i+2:])
 		if !ok {
 			c.warn(rng, "Unknown variable: '%s'.", name)
 		}
-		return v.value
+		return v
 	}
 	v, ok := s.lookup(name)
 	if !ok {

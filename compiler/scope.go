@@ -161,13 +161,8 @@ func (s *scope) resourceDefaults(typ string) []attr {
 		return nil
 	}
 	var chain []*scope
-	for sc := s; sc != nil; {
+	for sc := s; sc != nil; sc = sc.defaultsParent() {
 		chain = append(chain, sc)
-		if sc.dynParent != nil {
-			sc = sc.dynParent
-		} else {
-			sc = sc.parent
-		}
 	}
 	var out []attr
 	for i := len(chain) - 1; i >= 0; i-- {
@@ -179,17 +174,26 @@ func (s *scope) resourceDefaults(typ string) []attr {
 // hasDefaults tells whether any scope resourceDefaults would visit holds
 // defaults, so that most declarations, which have none, build no chain.
 func (s *scope) hasDefaults() bool {
-	for sc := s; sc != nil; {
+	for sc := s; sc != nil; sc = sc.defaultsParent() {
 		if len(sc.defaults) > 0 {
 			return true
 		}
-		if sc.dynParent != nil {
-			sc = sc.dynParent
-		} else {
-			sc = sc.parent
-		}
 	}
 	return false
+}
+
+// defaultsParent is the next scope whose resource defaults apply: the
+// class a class inherits from (whose defaults reach it, as its variables
+// do), else the scope that declared the class or define, else the
+// enclosing scope.
+func (s *scope) defaultsParent() *scope {
+	if p := s.parent; p != nil && p.parent != nil && p.container.Type == "Class" {
+		return p
+	}
+	if s.dynParent != nil {
+		return s.dynParent
+	}
+	return s.parent
 }
 
 // containerOf returns the container and tags of the local scope.
