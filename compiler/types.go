@@ -67,7 +67,7 @@ func describeMismatches(prefix string, ms []mismatch) string {
 }
 
 // isInstance reports whether v is an instance of the data type t.
-func isInstance(v any, t TypeRef) bool { return len(checkType(v, t)) == 0 }
+func isInstance(v any, t TypeRef) bool { return len(matchType(v, t)) == 0 }
 
 // instanceOfParam matches v against a type parameter, which is a type or,
 // loosely, a value to compare with.
@@ -75,7 +75,7 @@ func instanceOfParam(v, p any) bool { return len(checkParam(v, p)) == 0 }
 
 func checkParam(v, p any) []mismatch {
 	if t, ok := p.(TypeRef); ok {
-		return checkType(v, t)
+		return matchType(v, t)
 	}
 	if equal(v, p) {
 		return nil
@@ -91,8 +91,47 @@ func plainMismatch(v any, want TypeRef) []mismatch {
 	}}
 }
 
-// checkType returns why v is not an instance of t; nil when it is.
+// checkType returns why v is not an instance of t; nil when it is. As
+// Puppet does, a value that is not even an instance of t without its
+// ranges and sizes is described against that general type ("expects an
+// Integer value, got String" for Integer[1, 65535]); the ranges are
+// named only when they are what fails.
 func checkType(v any, t TypeRef) []mismatch {
+	ms := matchType(v, t)
+	if ms == nil {
+		return nil
+	}
+	if g := generalize(t); !equal(g, t) {
+		if gms := matchType(v, g); gms != nil {
+			return gms
+		}
+	}
+	return ms
+}
+
+// generalize drops the ranges and sizes of a type, also of the types it
+// is made of.
+func generalize(t TypeRef) TypeRef {
+	sub := func(ps []any) []any {
+		out := make([]any, 0, len(ps))
+		for _, p := range ps {
+			if pt, ok := p.(TypeRef); ok {
+				out = append(out, generalize(pt))
+			}
+		}
+		return out
+	}
+	switch t.Name {
+	case "String", "Integer", "Float":
+		return TypeRef{Name: t.Name}
+	case "Optional", "NotUndef", "Variant", "Array", "Hash":
+		return TypeRef{Name: t.Name, Params: sub(t.Params)}
+	}
+	return t
+}
+
+// matchType is checkType without the generalization.
+func matchType(v any, t TypeRef) []mismatch {
 	p := t.Params
 	bare := TypeRef{Name: t.Name}
 	switch t.Name {
