@@ -228,6 +228,11 @@ func newCompiler(opts Options) *compiler {
 		}
 	}
 	c.top.vars["facts"] = variable{value: fh}
+	// The top scope is Class[main]'s: its $title and $name are "main"
+	// and, as built-in variables, cannot be assigned.
+	c.top.vars["title"] = variable{value: "main"}
+	c.top.vars["name"] = variable{value: "main"}
+	c.top.vars["module_name"] = variable{value: ""}
 	trusted := NewHash()
 	auth, certname := cmp.Or(opts.Authenticated, "local"), cmp.Or(opts.TrustedCertname, opts.Node)
 	trusted.Set("authenticated", auth)

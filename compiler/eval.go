@@ -292,6 +292,9 @@ func (c *compiler) assign(v *parser.Variable, val any, s *scope) error {
 		return errorf(v.Range(), "Illegal attempt to assign to the numeric match result variable '$%s'", v.Name)
 	}
 	if prev, dup := s.assign(v.Name, val, &v.Loc); dup {
+		if v.Name == "title" || v.Name == "name" { // set for every scope, in Puppet's words
+			return errorf(v.Range(), "Cannot reassign built in (or already assigned) variable '$%s'", v.Name)
+		}
 		d := errorf(v.Range(), "Cannot reassign variable '$%s'", v.Name).(*evalError)
 		if prev.Filename != "" {
 			d.diag.Detail = "It was assigned at " + location(prev) + "; Puppet variables are assigned once per scope."

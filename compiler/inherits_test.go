@@ -2,7 +2,10 @@ package compiler
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // TestInheritedScope: a class that inherits another sees its variables
@@ -22,8 +25,15 @@ include app
 	if got, want := messages(cat), []string{"from params", "appuser app app []"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	_, diags, _ := compileSrc(t, "class x { $title = 'y' }\ninclude x\n")
-	if !diags.HasErrors() {
-		t.Error("assigning $title in a class: no error")
+	for _, src := range []string{"class x { $title = 'y' }\ninclude x\n", "$name = 'y'\n"} {
+		_, diags, _ := compileSrc(t, src)
+		lines := diagLines(diags, hcl.DiagError)
+		if len(lines) != 1 || !strings.Contains(lines[0], "Cannot reassign built in (or already assigned) variable") {
+			t.Errorf("%q: errors %q, want Puppet's built-in variable message", src, lines)
+		}
+	}
+	top := mustCompile(t, "notify { 'top': message => \"${title} ${name} [${module_name}]\" }\n")
+	if got, want := messages(top), []string{"main main []"}; !slices.Equal(got, want) {
+		t.Errorf("top scope: got %q, want %q", got, want)
 	}
 }
