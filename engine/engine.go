@@ -119,8 +119,9 @@ func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Rep
 func build(cat *catalog.Catalog) ([]resources.Resource, error) {
 	impls := make([]resources.Resource, len(cat.Resources))
 	var errs []error
+	lookup := typeLookup{}
 	for i, r := range cat.Resources {
-		t, ok := resources.Lookup(strings.ToLower(r.Type))
+		t, ok := lookup.get(r.Type)
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s%s: unknown resource type %q", location(r), r.Ref(), r.Type))
 			continue

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
@@ -86,26 +85,30 @@ func (e *CycleError) Error() string {
 // cannot be walked, and its Order is incomplete.
 func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 	g := &Graph{name: cat.Name, nodes: make([]*node, len(cat.Resources))}
+	slab := make([]node, len(cat.Resources)) // one allocation, not one per node
 	index := make(map[catalog.Ref]int, len(cat.Resources))
+	types := typeNames{}
 	var errs []error
 	for i, r := range cat.Resources {
-		ref := normRef(r.Ref())
+		ref := types.norm(r.Ref())
 		if j, dup := index[ref]; dup {
 			errs = append(errs, fmt.Errorf("%s%s is declared twice in the catalog (first at %s)",
 				location(r), ref, location(cat.Resources[j])))
 			continue
 		}
 		index[ref] = i
-		g.nodes[i] = &node{res: r, ref: r.Ref()}
+		slab[i] = node{res: r, ref: r.Ref()}
+		g.nodes[i] = &slab[i]
 	}
 	if errs != nil {
 		return nil, errors.Join(errs...)
 	}
-	merged := map[pair]bool{}
-	var pairs []pair
-	for _, e := range append(slices.Clip(cat.Edges), resources.DerivedEdges(cat)...) { // + concat fragments' edges
-		from, okFrom := index[normRef(e.Source)]
-		to, okTo := index[normRef(e.Target)]
+	edges := append(slices.Clip(cat.Edges), resources.DerivedEdges(cat)...) // + concat fragments' edges
+	merged := make(map[pairKey]bool, len(edges))
+	pairs := make([]pair, 0, len(edges))
+	for _, e := range edges {
+		from, okFrom := index[types.norm(e.Source)]
+		to, okTo := index[types.norm(e.Target)]
 		for _, miss := range []struct {
 			ok  bool
 			ref catalog.Ref
@@ -118,19 +121,19 @@ func NewGraph(cat *catalog.Catalog) (*Graph, error) {
 		if !okFrom || !okTo {
 			continue
 		}
-		p := pair{from: from, to: to}
-		if _, seen := merged[p]; !seen {
-			pairs = append(pairs, p)
+		k := keyOf(from, to)
+		if _, seen := merged[k]; !seen {
+			pairs = append(pairs, pair{from: from, to: to})
 		}
-		merged[p] = merged[p] || e.Refresh
+		merged[k] = merged[k] || e.Refresh
 	}
 	if errs != nil {
 		return nil, errors.Join(errs...)
 	}
 	for i := range pairs {
-		pairs[i].refresh = merged[pairs[i]]
+		pairs[i].refresh = merged[keyOf(pairs[i].from, pairs[i].to)]
 	}
-	auto := g.autoPairs(cat, index, merged)
+	auto := g.autoPairs(cat, index, types, merged)
 	for {
 		g.link(append(pairs, auto...))
 		g.order = g.walkOrder()
@@ -166,21 +169,56 @@ type pair struct {
 	refresh, auto bool
 }
 
+// pairKey identifies the pair from, to in a map: an integer key hashes
+// faster than a struct, which counts in a catalog of thousands of edges.
+type pairKey uint64
+
+func keyOf(from, to int) pairKey { return pairKey(uint64(uint32(from))<<32 | uint64(uint32(to))) }
+
+// typeLookup finds the resource type of a catalog's type name, lowering
+// each distinct name once rather than once per resource.
+type typeLookup map[string]*resources.Type
+
+func (l typeLookup) get(name string) (*resources.Type, bool) {
+	t, seen := l[name]
+	if !seen {
+		t, _ = resources.Lookup(strings.ToLower(name))
+		l[name] = t // nil: no such type
+	}
+	return t, t != nil
+}
+
+// typeNames caches catalog.CapitalizeType, which allocates, per distinct
+// type name: a catalog has a handful of types and thousands of references.
+type typeNames map[string]string
+
+// norm makes references match whatever capitalisation of the type a
+// producer of the catalog used.
+func (t typeNames) norm(r catalog.Ref) catalog.Ref {
+	c, ok := t[r.Type]
+	if !ok {
+		c = catalog.CapitalizeType(r.Type)
+		t[r.Type] = c
+	}
+	return catalog.Ref{Type: c, Title: r.Title}
+}
+
 // autoPairs returns the automatic relationships of every resource
 // (resources.Autorequire), except those that repeat or contradict a
 // declared one (declared holds the declared pairs, without flags): a
 // declared relationship wins, as in Puppet.
-func (g *Graph) autoPairs(cat *catalog.Catalog, index map[catalog.Ref]int, declared map[pair]bool) []pair {
+func (g *Graph) autoPairs(cat *catalog.Catalog, index map[catalog.Ref]int, types typeNames, declared map[pairKey]bool) []pair {
 	// Resources are found by title and by namevar (a file titled
 	// 'motd' with path /etc/motd is the parent of /etc/motd/x).
 	byName := make(map[catalog.Ref]int)
+	lookup := typeLookup{}
 	for i, r := range cat.Resources {
-		t, ok := resources.Lookup(strings.ToLower(r.Type))
+		t, ok := lookup.get(r.Type)
 		if !ok {
 			continue
 		}
 		if name, ok := r.Parameters[t.Namevar()].(string); ok && name != r.Title {
-			byName[catalog.Ref{Type: catalog.CapitalizeType(r.Type), Title: name}] = i
+			byName[types.norm(catalog.Ref{Type: r.Type, Title: name})] = i
 		}
 	}
 	find := func(ref catalog.Ref) (int, bool) {
@@ -191,17 +229,17 @@ func (g *Graph) autoPairs(cat *catalog.Catalog, index map[catalog.Ref]int, decla
 		return i, ok
 	}
 	has := func(ref catalog.Ref) bool { _, ok := find(ref); return ok }
-	var auto []pair
+	auto := make([]pair, 0, len(cat.Resources))
 	for to, r := range cat.Resources {
 		for _, ref := range resources.Autorequire(r, has) {
 			from, _ := find(ref)
 			if from == to {
 				continue
 			}
-			if _, ok := declared[pair{from: from, to: to}]; ok {
+			if _, ok := declared[keyOf(from, to)]; ok {
 				continue
 			}
-			if _, ok := declared[pair{from: to, to: from}]; ok {
+			if _, ok := declared[keyOf(to, from)]; ok {
 				continue
 			}
 			auto = append(auto, pair{from: from, to: to, auto: true})
@@ -211,31 +249,27 @@ func (g *Graph) autoPairs(cat *catalog.Catalog, index map[catalog.Ref]int, decla
 }
 
 // link sets the nodes' edges to pairs, sorted by source then target, so
-// the walk visits them in catalog order.
+// the walk visits them in catalog order. The edges and dependencies of all
+// nodes share two arrays, sized by counting first.
 func (g *Graph) link(pairs []pair) {
-	for _, n := range g.nodes {
-		n.out, n.deps = n.out[:0], n.deps[:0]
+	outs, ins := make([]int, len(g.nodes)), make([]int, len(g.nodes))
+	for _, p := range pairs {
+		outs[p.from]++
+		ins[p.to]++
 	}
-	sorted := slices.Clone(pairs)
-	sort.Slice(sorted, func(i, j int) bool {
-		if sorted[i].from != sorted[j].from {
-			return sorted[i].from < sorted[j].from
-		}
-		return sorted[i].to < sorted[j].to
-	})
-	for _, p := range sorted {
+	edges, deps := make([]edge, len(pairs)), make([]int, len(pairs))
+	for i, n := range g.nodes {
+		n.out, edges = edges[:0:outs[i]], edges[outs[i]:]
+		n.deps, deps = deps[:0:ins[i]], deps[ins[i]:]
+	}
+	for _, p := range pairs {
 		g.nodes[p.from].out = append(g.nodes[p.from].out, edge{to: p.to, refresh: p.refresh, auto: p.auto})
 		g.nodes[p.to].deps = append(g.nodes[p.to].deps, p.from)
 	}
 	for _, n := range g.nodes {
-		sort.Ints(n.deps)
+		slices.SortStableFunc(n.out, func(a, b edge) int { return a.to - b.to })
+		slices.Sort(n.deps)
 	}
-}
-
-// normRef makes references match whatever capitalisation of the type a
-// producer of the catalog used.
-func normRef(r catalog.Ref) catalog.Ref {
-	return catalog.Ref{Type: catalog.CapitalizeType(r.Type), Title: r.Title}
 }
 
 func location(r *catalog.Resource) string {
@@ -451,18 +485,42 @@ func (g *Graph) DOT() string {
 	return b.String()
 }
 
-// minHeap is a heap of catalog indices, the smallest (first declared) on top.
+// minHeap is a heap of catalog indices, the smallest (first declared) on
+// top. It is written out rather than built on container/heap, whose
+// interface boxes every int it pushes or pops: two allocations per
+// resource per walk.
 type minHeap struct{ ints []int }
 
-func (h *minHeap) Len() int           { return len(h.ints) }
-func (h *minHeap) Less(i, j int) bool { return h.ints[i] < h.ints[j] }
-func (h *minHeap) Swap(i, j int)      { h.ints[i], h.ints[j] = h.ints[j], h.ints[i] }
-func (h *minHeap) Push(x any)         { h.ints = append(h.ints, x.(int)) }
-func (h *minHeap) Pop() any {
-	x := h.ints[len(h.ints)-1]
-	h.ints = h.ints[:len(h.ints)-1]
-	return x
+func (h *minHeap) Len() int { return len(h.ints) }
+
+func popMin(h *minHeap) int {
+	top, last := h.ints[0], len(h.ints)-1
+	h.ints[0] = h.ints[last]
+	h.ints = h.ints[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < last && h.ints[l] < h.ints[small] {
+			small = l
+		}
+		if r < last && h.ints[r] < h.ints[small] {
+			small = r
+		}
+		if small == i {
+			return top
+		}
+		h.ints[i], h.ints[small] = h.ints[small], h.ints[i]
+		i = small
+	}
 }
 
-func popMin(h *minHeap) int     { return heap.Pop(h).(int) }
-func pushInt(h *minHeap, i int) { heap.Push(h, i) }
+func pushInt(h *minHeap, x int) {
+	h.ints = append(h.ints, x)
+	for i := len(h.ints) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if h.ints[parent] <= h.ints[i] {
+			return
+		}
+		h.ints[i], h.ints[parent] = h.ints[parent], h.ints[i]
+		i = parent
+	}
+}

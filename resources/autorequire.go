@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/gapply/gapply/catalog"
 )
@@ -26,78 +27,90 @@ import (
 // the package of the same name, nor a package on anything: say so with
 // require. Other types have no automatic relationships.
 func Autorequire(r *catalog.Resource, has func(catalog.Ref) bool) []catalog.Ref {
-	rule, ok := autorequireRules[strings.ToLower(r.Type)]
-	if !ok {
-		return nil
+	c := autoreqs{self: r.Ref(), has: has}
+	// A switch of direct calls, not a map of functions, and no lowered
+	// copy of the type: the graph of a large catalog calls this for every
+	// resource, and this way c stays on the stack.
+	switch t := r.Type; {
+	case strings.EqualFold(t, "file"):
+		c.file(r)
+	case strings.EqualFold(t, "exec"):
+		c.exec(r)
+	case strings.EqualFold(t, "user"):
+		c.user(r)
+	case strings.EqualFold(t, "cron"), strings.EqualFold(t, "ssh_authorized_key"):
+		c.addName("User", paramString(r, "user"))
+	case strings.EqualFold(t, "file_line"):
+		c.add("File", paramString(r, "path"))
 	}
-	var refs []catalog.Ref
-	self := r.Ref()
-	add := func(typ, title string) bool {
-		ref := catalog.Ref{Type: typ, Title: title}
-		if title == "" || ref == self || slices.Contains(refs, ref) || !has(ref) {
-			return false
-		}
-		refs = append(refs, ref)
-		return true
-	}
-	rule(r, add)
-	return refs
+	return c.refs
 }
 
-// autorequireRules add the references of one resource; add reports
-// whether the reference names a managed resource (and was kept).
-var autorequireRules = map[string]func(r *catalog.Resource, add func(typ, title string) bool){
-	"file": func(r *catalog.Resource, add func(string, string) bool) {
-		path := paramString(r, "path")
-		if path == "" {
-			path = r.Title
-		}
-		if filepath.IsAbs(path) {
-			for dir := filepath.Dir(filepath.Clean(path)); ; dir = filepath.Dir(dir) {
-				if add("File", dir) || dir == "/" {
-					break
-				}
-			}
-		}
-		if t := linkTarget(r); filepath.IsAbs(t) {
-			add("File", filepath.Clean(t))
-		}
-		addName(add, "User", paramString(r, "owner"))
-		addName(add, "Group", paramString(r, "group"))
-	},
-	"exec": func(r *catalog.Resource, add func(string, string) bool) {
-		add("File", paramString(r, "cwd"))
-		for _, name := range []string{"command", "onlyif", "unless"} {
-			cmds := paramStrings(r, name)
-			if name == "command" && cmds == nil {
-				cmds = []string{r.Title} // the namevar
-			}
-			for _, cmd := range cmds {
-				for _, p := range programsOf(cmd) {
-					add("File", p)
-				}
-			}
-		}
-		addName(add, "User", paramString(r, "user"))
-	},
-	"user": func(r *catalog.Resource, add func(string, string) bool) {
-		addName(add, "Group", paramString(r, "gid"))
-		for _, g := range paramStrings(r, "groups") {
-			for _, name := range strings.Split(g, ",") {
-				addName(add, "Group", strings.TrimSpace(name))
-			}
-		}
-	},
-	"cron":               func(r *catalog.Resource, add func(string, string) bool) { addName(add, "User", paramString(r, "user")) },
-	"ssh_authorized_key": func(r *catalog.Resource, add func(string, string) bool) { addName(add, "User", paramString(r, "user")) },
-	"file_line":          func(r *catalog.Resource, add func(string, string) bool) { add("File", paramString(r, "path")) },
+// autoreqs collects the references of one resource.
+type autoreqs struct {
+	self catalog.Ref
+	has  func(catalog.Ref) bool
+	refs []catalog.Ref
+}
+
+// add keeps typ[title] if it names a managed resource other than the one
+// whose references these are, once; it reports whether it names one.
+func (c *autoreqs) add(typ, title string) bool {
+	ref := catalog.Ref{Type: typ, Title: title}
+	if title == "" || ref == c.self || slices.Contains(c.refs, ref) || !c.has(ref) {
+		return false
+	}
+	c.refs = append(c.refs, ref)
+	return true
 }
 
 // addName adds an account given by name; Puppet does not autorequire one
 // given by number.
-func addName(add func(string, string) bool, typ, name string) {
+func (c *autoreqs) addName(typ, name string) {
 	if name != "" && strings.Trim(name, "0123456789") != "" {
-		add(typ, name)
+		c.add(typ, name)
+	}
+}
+
+func (c *autoreqs) file(r *catalog.Resource) {
+	path := paramString(r, "path")
+	if path == "" {
+		path = r.Title
+	}
+	if filepath.IsAbs(path) {
+		for dir := filepath.Dir(filepath.Clean(path)); ; dir = filepath.Dir(dir) {
+			if c.add("File", dir) || dir == "/" {
+				break
+			}
+		}
+	}
+	if t := linkTarget(r); filepath.IsAbs(t) {
+		c.add("File", filepath.Clean(t))
+	}
+	c.addName("User", paramString(r, "owner"))
+	c.addName("Group", paramString(r, "group"))
+}
+
+func (c *autoreqs) exec(r *catalog.Resource) {
+	c.add("File", paramString(r, "cwd"))
+	for _, name := range []string{"command", "onlyif", "unless"} {
+		cmds := paramStrings(r, name)
+		if name == "command" && cmds == nil {
+			cmds = []string{r.Title} // the namevar
+		}
+		for _, cmd := range cmds {
+			programsOf(cmd, func(p string) { c.add("File", p) })
+		}
+	}
+	c.addName("User", paramString(r, "user"))
+}
+
+func (c *autoreqs) user(r *catalog.Resource) {
+	c.addName("Group", paramString(r, "gid"))
+	for _, g := range paramStrings(r, "groups") {
+		for name := range strings.SplitSeq(g, ",") {
+			c.addName("Group", strings.TrimSpace(name))
+		}
 	}
 }
 
@@ -115,27 +128,36 @@ func linkTarget(r *catalog.Resource) string {
 	}
 }
 
-// programsOf returns the fully qualified programs that start a line of
-// cmd (/usr/bin/x args), or that start it in double quotes, as Puppet's
-// exec finds them.
-func programsOf(cmd string) []string {
-	var progs []string
-	for i, line := range strings.Split(cmd, "\n") {
+// programsOf calls found with each fully qualified program that starts a
+// line of cmd (/usr/bin/x args), or that starts it in double quotes, as
+// Puppet's exec finds them.
+func programsOf(cmd string, found func(string)) {
+	first := true
+	for line := range strings.Lines(cmd) {
+		line = strings.TrimSuffix(line, "\n")
 		if strings.HasPrefix(line, "/") {
-			progs = append(progs, strings.Fields(line)[0])
-		}
-		if i == 0 && strings.HasPrefix(line, `"`) {
-			if end := strings.IndexByte(line[1:], '"'); end > 0 {
-				progs = append(progs, line[1:1+end])
+			if end := strings.IndexFunc(line, unicode.IsSpace); end >= 0 {
+				found(line[:end])
+			} else {
+				found(line)
 			}
 		}
+		if first && strings.HasPrefix(line, `"`) {
+			if end := strings.IndexByte(line[1:], '"'); end > 0 {
+				found(line[1 : 1+end])
+			}
+		}
+		first = false
 	}
-	return progs
 }
 
 // paramString reads a parameter that is a single value as a string; a
-// list yields its first element.
+// list yields its first element. A string, the common case, is read
+// without allocating.
 func paramString(r *catalog.Resource, name string) string {
+	if v, ok := r.Parameters[name].(string); ok {
+		return v
+	}
 	if s := paramStrings(r, name); len(s) > 0 {
 		return s[0]
 	}
