@@ -26,6 +26,9 @@ func TestMoreCoreFunctions(t *testing.T) {
 		{`"${[1, 2].any |$i, $x| { $i == 1 }} ${{a => 1}.all |$k, $v| { $v == 1 }} ${[3, 4].any |$x| { $x > 5 }} ${[3, 4].all |$x| { $x > 3 }}"`, "true true false false"},
 		{`"${Integer[1, 3].reduce |$m, $x| { $m + $x }} ${'abc'.reduce |$m, $c| { "${c}${m}" }} ${'ab'.map |$i, $c| { "${i}${c}" }}"`, "6 cba [0a, 1b]"},
 		{`"${[1, 2, 3].slice(2).map |$s| { $s.length }}"`, "[2, 1]"},
+		{`sprintf('%3$s %1$s %2$s|%2$05.1f', 'a', 2.25, 'c')`, "c a 2.25|002.2"},
+		{`String(["it's", 'back\slash', "tab\there", 'end\\', "q\"d", '$x'])`, `['it\'s', 'back\slash', "tab\there", 'end\', 'q"d', '$x']`},
+		{`"${type(true)} ${type(/a+/)} ${type(true, generalized)}"`, "Boolean[true] Regexp[/a+/] Boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {

@@ -294,6 +294,15 @@ func fnSprintf(cl *call, args []any) (any, error) {
 			out.WriteByte(ch)
 			continue
 		}
+		// %2$s takes the second argument, as in Ruby.
+		pos, k := 0, i+1
+		for k < len(format) && isDigit(format[k]) {
+			k++
+		}
+		if k > i+1 && k < len(format) && format[k] == '$' {
+			pos, _ = strconv.Atoi(format[i+1 : k])
+			i = k
+		}
 		j := i + 1
 		for j < len(format) && strings.IndexByte("-+ 0#.123456789", format[j]) >= 0 {
 			j++
@@ -302,17 +311,22 @@ func fnSprintf(cl *call, args []any) (any, error) {
 			return nil, cl.errorf("incomplete format specifier in '%s'", format)
 		}
 		verb := format[j]
-		spec := format[i:j]
+		spec := "%" + format[i+1:j]
 		i = j
 		if verb == '%' {
 			out.WriteByte('%')
 			continue
 		}
-		if len(rest) == 0 {
+		var arg any
+		switch {
+		case pos > 0 && pos < len(args):
+			arg = args[pos]
+		case pos > 0 || len(rest) == 0:
 			return nil, cl.errorf("too few arguments for format '%s'", format)
+		default:
+			arg = rest[0]
+			rest = rest[1:]
 		}
-		arg := rest[0]
-		rest = rest[1:]
 		switch verb {
 		case 's':
 			s, isStr := arg.(string)

@@ -563,8 +563,16 @@ func inferType(v any, generalized bool) TypeRef {
 			vals[i] = inferType(x.Values()[i], generalized)
 		}
 		return TypeRef{Name: "Hash", Params: []any{commonType(keys), commonType(vals)}}
+	case bool:
+		if generalized {
+			return TypeRef{Name: "Boolean"}
+		}
+		return TypeRef{Name: "Boolean", Params: []any{x}}
 	case *Regexp:
-		return TypeRef{Name: "Regexp"}
+		if generalized {
+			return TypeRef{Name: "Regexp"}
+		}
+		return TypeRef{Name: "Regexp", Params: []any{x}}
 	case TypeRef:
 		return TypeRef{Name: "Type", Params: []any{x}}
 	case catalog.Ref:

@@ -181,12 +181,75 @@ func writeString(b *strings.Builder, v any) {
 
 // quoted formats scalars as they appear in Puppet's own messages: strings
 // in single quotes, references as File['/x'].
+// puppetQuote quotes a string as Puppet prints one inside a value: in
+// single quotes, a quote escaped (a backslash escapes what follows it, so
+// it stays as written); in double quotes with escapes when it holds a
+// control character.
+func puppetQuote(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('\'')
+	escaped := false
+	for _, r := range s {
+		switch {
+		case r < 0x20:
+			return puppetDoubleQuote(s)
+		case escaped:
+			b.WriteByte('\\')
+			b.WriteRune(r)
+			escaped = false
+		case r == '\'':
+			b.WriteString(`\'`)
+		case r == '\\':
+			escaped = true
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if escaped {
+		b.WriteByte('\\')
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// puppetDoubleQuote is puppetQuote's form for strings with control
+// characters.
+func puppetDoubleQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '\t':
+			b.WriteString(`\t`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '"':
+			b.WriteString(`\"`)
+		case '$':
+			b.WriteString(`\$`)
+		case '\\':
+			b.WriteString(`\\`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u{%X}`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 func quoted(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "undef"
 	case string:
-		return "'" + v + "'"
+		return puppetQuote(v)
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:

@@ -847,9 +847,11 @@ func (p *parser) interpString(r hcl.Range, parts []strPart) Expr {
 func (p *parser) parseEmbedded(part strPart) Expr {
 	savedToks, savedPos, savedTok, savedPrev, savedNB := p.toks, p.pos, p.tok, p.prevE, p.noBrace
 	p.toks, p.pos, p.tok, p.noBrace = part.toks, 0, part.toks[0], 0
-	if k := p.tok.kind; isKeywordWord(k) && k != tTrue && k != tFalse && k != tUndef {
-		// Puppet reads a keyword right after '${' as a variable name:
-		// "${in}" is $in, "${default['a']}" is $default['a'].
+	if k := p.tok.kind; isKeywordWord(k) && k != tTrue && k != tFalse && k != tUndef &&
+		(len(part.toks) == 1 || part.toks[1].kind == tEOF || part.toks[1].kind == tLBrack || part.toks[1].kind == tDot) {
+		// Puppet reads a keyword right after '${' as a variable name when
+		// nothing but an access or a method call follows: "${in}" is $in,
+		// "${default['a']}" is $default['a'], "${if $x {1}}" an if.
 		p.tok.kind = tName
 		part.toks[0].kind = tName
 	}
@@ -864,7 +866,16 @@ func (p *parser) parseEmbedded(part strPart) Expr {
 		}
 	}
 	p.toks, p.pos, p.tok, p.prevE, p.noBrace = savedToks, savedPos, savedTok, savedPrev, savedNB
+	if n, ok := e.(*Number); ok && (n.IsFloat || !isDecimal(n.Text)) {
+		// "${1.5}" names no variable, and is no expression either.
+		p.errorAt(n.Range(), "Illegal numeric variable name, The given name '%s' must be a decimal value if it starts with a digit 0-9", n.Text)
+	}
 	return interpolationVariable(e)
+}
+
+// isDecimal reports whether s is written only with decimal digits.
+func isDecimal(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func interpolationVariable(e Expr) Expr {
