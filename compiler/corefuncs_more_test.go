@@ -43,6 +43,8 @@ func TestMoreCoreFunctions(t *testing.T) {
 		{"[1].slice(0)", "'slice' parameter 'slice_size' expects an Integer[1] value, got Integer"},
 		{"compare(1, 'a')", "compare(): Can only compare values of the same type (or for Timestamp/Timespan also against Numeric). Got Integer and String"},
 		{"[1].any", "any(): expects a lambda (a block |$x| { ... })"},
+		{"Integer('1_000')", "Integer(): The string '1_000' cannot be converted to Integer"},
+		{"Integer('0o17')", "Integer(): The string '0o17' cannot be converted to Integer"},
 	}
 	for _, tt := range errs {
 		_, diags, _ := compileSrc(t, tt.src+"\n")

@@ -575,6 +575,11 @@ func toNumber(v any) any {
 		return v
 	}
 	t := strings.TrimSpace(s)
+	// Go's parsers accept more than Puppet: digit separators, 0o, hex
+	// floats, inf and nan.
+	if lower := strings.ToLower(strings.TrimLeft(t, "+-")); strings.ContainsAny(lower, "_pn") || strings.HasPrefix(lower, "0o") {
+		return v
+	}
 	if i, err := strconv.ParseInt(t, 0, 64); err == nil {
 		return i
 	}
