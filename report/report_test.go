@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -247,6 +248,29 @@ func TestMarshalFileSameDocument(t *testing.T) {
 		}
 		if n := strings.Count(string(got), "\n    {\"ref\":"); n != len(r.Resources) {
 			t.Errorf("%s: %d resource lines, want %d:\n%s", name, n, len(r.Resources), got)
+		}
+	}
+}
+
+// TestAppendStatusSameBytes: the hand-written encoding of a resource
+// without events is byte for byte encoding/json's, whatever its strings
+// hold and whichever optional fields are empty.
+func TestAppendStatusSameBytes(t *testing.T) {
+	statuses := []ResourceStatus{
+		{},
+		{Ref: "File[/etc/motd]", Type: "File", Title: "/etc/motd", File: "/m/site.pp", Line: 12, OutOfSync: true},
+		{Ref: "Exec[x]", Type: "Exec", Title: "x", Changed: true, Restarted: true, Line: -3},
+		{Ref: "Notify[<&>]", Type: "Notify", Title: "a \"q\" \\ \t\n\u2028 \u00e9 \xff \x7f", Failed: true, Skipped: true},
+	}
+	for _, rs := range statuses {
+		var got bytes.Buffer
+		appendStatus(&got, &rs)
+		want, err := json.Marshal(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want) {
+			t.Errorf("appendStatus(%+v)\n got %s\nwant %s", rs, got.Bytes(), want)
 		}
 	}
 }
