@@ -245,27 +245,25 @@ func listOf(cl *call, coll any) ([]any, error) {
 	return out, err
 }
 
-// sizeArg reads a positive Integer argument.
-func sizeArg(cl *call, name string, v any) (int, error) {
-	n, ok := v.(int64)
-	if !ok || n < 1 {
-		return 0, cl.paramError(name, "an Integer[1]", v)
+// sizedList reads the arguments of slice and step: a collection, as the
+// list of its elements, and a positive Integer (the parameter name).
+func sizedList(cl *call, args []any, name string) ([]any, int, error) {
+	if err := cl.arity(args, 2, 2); err != nil {
+		return nil, 0, err
 	}
-	return int(n), nil
+	n, ok := args[1].(int64)
+	if !ok || n < 1 {
+		return nil, 0, cl.paramError(name, "an Integer[1]", args[1])
+	}
+	list, err := listOf(cl, args[0])
+	return list, int(n), err
 }
 
 // fnSlice cuts a collection into chunks of n; with a lambda it calls it
 // per chunk (spread over its parameters when it has more than one) and
 // returns the collection.
 func fnSlice(cl *call, args []any) (any, error) {
-	if err := cl.arity(args, 2, 2); err != nil {
-		return nil, err
-	}
-	n, err := sizeArg(cl, "slice_size", args[1])
-	if err != nil {
-		return nil, err
-	}
-	list, err := listOf(cl, args[0])
+	list, n, err := sizedList(cl, args, "slice_size")
 	if err != nil {
 		return nil, err
 	}
@@ -311,14 +309,7 @@ func eachOf(cl *call, values []any, result any) (any, error) {
 
 // fnStep takes every n-th element, starting with the first.
 func fnStep(cl *call, args []any) (any, error) {
-	if err := cl.arity(args, 2, 2); err != nil {
-		return nil, err
-	}
-	n, err := sizeArg(cl, "step", args[1])
-	if err != nil {
-		return nil, err
-	}
-	list, err := listOf(cl, args[0])
+	list, n, err := sizedList(cl, args, "step")
 	if err != nil {
 		return nil, err
 	}

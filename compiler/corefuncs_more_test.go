@@ -30,14 +30,7 @@ func TestMoreCoreFunctions(t *testing.T) {
 		{`String(["it's", 'back\slash', "tab\there", 'end\\', "q\"d", '$x'])`, `['it\'s', 'back\slash', "tab\there", 'end\', 'q"d', '$x']`},
 		{`"${type(true)} ${type(/a+/)} ${type(true, generalized)}"`, "Boolean[true] Regexp[/a+/] Boolean"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			cat := mustCompile(t, "notify { 'm': message => "+tt.expr+" }\n")
-			if got := messages(cat); !slices.Equal(got, []string{tt.want}) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	expectMessages(t, tests)
 	errs := []struct{ src, want string }{
 		{"round('3.7')", "'round' parameter 'val' expects a Numeric value, got String"},
 		{"[1].slice(0)", "'slice' parameter 'slice_size' expects an Integer[1] value, got Integer"},
@@ -46,12 +39,7 @@ func TestMoreCoreFunctions(t *testing.T) {
 		{"Integer('1_000')", "Integer(): The string '1_000' cannot be converted to Integer"},
 		{"Integer('0o17')", "Integer(): The string '0o17' cannot be converted to Integer"},
 	}
-	for _, tt := range errs {
-		_, diags, _ := compileSrc(t, tt.src+"\n")
-		if diff := cmp.Diff([]string{"1:1: " + tt.want}, diagLines(diags, hcl.DiagError)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.src, diff)
-		}
-	}
+	expectErrors(t, errs)
 }
 
 // TestSliceSpreadsChunks: a lambda with as many parameters as the slice
@@ -66,5 +54,31 @@ func TestSliceSpreadsChunks(t *testing.T) {
 	}
 	if want := []string{"1-2", "3-"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// expectMessages compiles each expression as the message of a notify and
+// checks the text it gives.
+func expectMessages(t *testing.T, tests []struct{ expr, want string }) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			cat := mustCompile(t, "notify { 'm': message => "+tt.expr+" }\n")
+			if got := messages(cat); !slices.Equal(got, []string{tt.want}) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// expectErrors compiles each one-line source and checks that its only
+// error is want, located at 1:1.
+func expectErrors(t *testing.T, errs []struct{ src, want string }) {
+	t.Helper()
+	for _, tt := range errs {
+		_, diags, _ := compileSrc(t, tt.src+"\n")
+		if diff := cmp.Diff([]string{"1:1: " + tt.want}, diagLines(diags, hcl.DiagError)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.src, diff)
+		}
 	}
 }

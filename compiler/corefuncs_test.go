@@ -1,12 +1,6 @@
 package compiler
 
-import (
-	"slices"
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/hcl/v2"
-)
+import "testing"
 
 // TestCoreFunctions: each expected text is what Puppet 7 prints for the
 // same expression (merge, range and reverse as puppetlabs-stdlib's; merge is stdlib.go's).
@@ -27,24 +21,12 @@ func TestCoreFunctions(t *testing.T) {
 		{`"${{a => 1, b => 2}.map |$k, $v| { "${k}${v}" }} ${{a => 1, b => 2}.filter |$k, $v| { $v > 1 }}"`, "[a1, b2] {b => 2}"},
 		{`{a => 1, b => 2}.reduce(0) |$m, $kv| { $m + $kv[1] }`, "3"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			cat := mustCompile(t, "notify { 'm': message => "+tt.expr+" }\n")
-			if got := messages(cat); !slices.Equal(got, []string{tt.want}) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	expectMessages(t, tests)
 	errs := []struct{ src, want string }{
 		{"versioncmp(1, '2')", "'versioncmp' parameter 'a' expects a String value, got Integer"},
 		{"regsubst(1, 'a', 'b')", "'regsubst' parameter 'target' expects a value of type Array or String, got Integer"},
 		{"match(1, /a/)", "'match' parameter 'string' expects a value of type String or Array, got Integer"},
 		{"sort(1)", "'sort' parameter 'array_value' expects an Array value, got Integer"},
 	}
-	for _, tt := range errs {
-		_, diags, _ := compileSrc(t, tt.src+"\n")
-		if diff := cmp.Diff([]string{"1:1: " + tt.want}, diagLines(diags, hcl.DiagError)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.src, diff)
-		}
-	}
+	expectErrors(t, errs)
 }

@@ -4,9 +4,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // TestRubyStrftime: the expected texts are Ruby's Time#strftime for the
@@ -44,14 +41,7 @@ func TestMoreStdlibFunctions(t *testing.T) {
 		{`"${shell_escape('a b')}|${shell_escape("it's")}|${shell_escape('x$y')}|${shell_escape('')}|${shell_escape('ü')}|${shell_escape('safe-_.,:+/@')}"`, `a\ b|it\'s|x\$y|''|\ü|safe-_.,:+/@`},
 		{`"${stdlib::chomp("a\n")}|${stdlib::chop('ab')}|${strftime('%Y') =~ /^\d{4}$/}|${strftime('%H', 'UTC') =~ /^\d\d$/}"`, "a|a|true|true"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			cat := mustCompile(t, "notify { 'm': message => "+tt.expr+" }\n")
-			if got := messages(cat); !slices.Equal(got, []string{tt.want}) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	expectMessages(t, tests)
 	errs := []struct{ src, want string }{
 		{"delete_at([1], 3)", "delete_at(): Given index exceeds size of array given"},
 		{"delete_at('x', 0)", "delete_at(): Requires array to work with"},
@@ -59,12 +49,7 @@ func TestMoreStdlibFunctions(t *testing.T) {
 		{"count()", "count(): Wrong number of arguments given (0 for 1 or 2)"},
 		{"strftime('%Y', 'Nowhere/City')", "strftime(): Unknown time zone 'Nowhere/City'"},
 	}
-	for _, tt := range errs {
-		_, diags, _ := compileSrc(t, tt.src+"\n")
-		if diff := cmp.Diff([]string{"1:1: " + tt.want}, diagLines(diags, hcl.DiagError)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.src, diff)
-		}
-	}
+	expectErrors(t, errs)
 }
 
 // TestGetparam reads the parameters of declared resources, ” for what is

@@ -51,14 +51,7 @@ func TestStdlibFunctions(t *testing.T) {
 		{`"${parseyaml("b: [1, x]\na: {c: true}\n")} ${parseyaml(': :', 'bad')}"`, "{b => [1, x], a => {c => true}} bad"},
 		{`"${validate_legacy(Integer, 'validate_integer', 5)}"`, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			cat := mustCompile(t, "notify { 'm': message => "+tt.expr+" }\n")
-			if got := messages(cat); !slices.Equal(got, []string{tt.want}) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	expectMessages(t, tests)
 	errs := []struct{ src, want string }{
 		{"pick(undef, '')", "pick(): must receive at least one non empty value"},
 		{"bool2str('x')", "bool2str(): Requires a boolean to work with"},
@@ -66,12 +59,7 @@ func TestStdlibFunctions(t *testing.T) {
 		{"validate_legacy(Integer, 'validate_integer', 'x')", "validate_legacy(validate_integer): expects an Integer value, got String"},
 		{"deep_merge({}, 1)", "deep_merge(): unexpected argument type Integer, only expects hashes"},
 	}
-	for _, tt := range errs {
-		_, diags, _ := compileSrc(t, tt.src+"\n")
-		if diff := cmp.Diff([]string{"1:1: " + tt.want}, diagLines(diags, hcl.DiagError)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.src, diff)
-		}
-	}
+	expectErrors(t, errs)
 }
 
 func TestEnsureResource(t *testing.T) {
