@@ -31,11 +31,12 @@ if [ ! -x /usr/bin/time ]; then
 	echo "bench: /usr/bin/time is needed for peak memory: apt-get install -y time" >&2
 	exit 1
 fi
-if [ "$PUPPET" = auto ] && command -v puppet >/dev/null; then
-	PUPPET=yes
-else
-	PUPPET=no
-fi
+case "$PUPPET" in
+auto) if command -v puppet >/dev/null; then PUPPET=yes; else PUPPET=no; fi ;;
+yes) command -v puppet >/dev/null || { echo "bench: PUPPET=yes needs puppet: apt-get install -y puppet" >&2; exit 1; } ;;
+no) ;;
+*) echo "bench: PUPPET must be auto, yes or no" >&2; exit 1 ;;
+esac
 [ "$KEEP" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/bin" "$WORK/results"
 go build -o "$WORK/bin/gapply" ./cmd/gapply
