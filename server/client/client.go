@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/log"
+	"github.com/google/renameio/v2"
 
 	"github.com/gapply/gapply/ca"
 )
@@ -398,28 +399,15 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 	return ok && ka.Equal(b)
 }
 
-// writeFile replaces path atomically with data at mode perm.
+// writeFile replaces path atomically with data at exactly mode perm (umask
+// ignored), creating its directory; renameio's temporary file goes beside path
+// so the rename never crosses file systems.
 func writeFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("agent: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("agent: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("agent: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("agent: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := renameio.WriteFile(path, data, perm,
+		renameio.WithTempDir(filepath.Dir(path)), renameio.WithStaticPermissions(perm)); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	return nil
