@@ -17,7 +17,6 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"golang.org/x/sys/unix"
 )
 
 // upstream is a repository a test commits to and a Syncer fetches from. It
@@ -175,9 +174,4 @@ func assertCurrent(t *testing.T, s *Syncer, commit, file, content string) {
 	if string(got) != content {
 		t.Fatalf("%s = %q, want %q", file, got, content)
 	}
-}
-
-// flockExclusive takes the lock another gapply process would hold.
-func flockExclusive(f *os.File) error {
-	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 }

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // TestSyncLocal covers clone, incremental fetch and the no-op sync over a
@@ -273,19 +276,23 @@ func TestLockedStateDir(t *testing.T) {
 	s := &Syncer{Dir: t.TempDir()}
 	mustSync(t, s, Source{URL: up.dir})
 
-	other, err := os.OpenFile(filepath.Join(s.Dir, ".lock"), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
+	// The lock another gapply process would hold: a descriptor of its own.
+	other := flock.New(filepath.Join(s.Dir, ".lock"))
+	if ok, err := other.TryLock(); !ok || err != nil {
+		t.Fatalf("taking the lock: %v, %v", ok, err)
 	}
 	defer other.Close()
-	if err := flockExclusive(other); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	// A live context that runs out while Sync waits: a context cancelled
+	// before the call would give ErrLocked whether the lock is held or not.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
 	if _, err := s.Sync(ctx, Source{URL: up.dir}); !errors.Is(err, ErrLocked) {
 		t.Fatalf("Sync with the lock held elsewhere: %v, want ErrLocked", err)
 	}
+	if err := other.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, s, Source{URL: up.dir})
 }
 
 func TestSourceValidate(t *testing.T) {
