@@ -141,7 +141,8 @@ var siteManifest = map[string]string{
 // master is a running server on a free loopback port.
 type master struct {
 	srv  *server.Server
-	addr string
+	addr string // host:port
+	port int
 	stop func()
 }
 
@@ -163,7 +164,7 @@ func startMaster(t testing.TB, p *pki, opts server.Options) *master {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, l) }()
-	m := &master{srv: s, addr: l.Addr().String()}
+	m := &master{srv: s, addr: l.Addr().String(), port: l.Addr().(*net.TCPAddr).Port}
 	var once bool
 	m.stop = func() {
 		if once {
@@ -177,13 +178,6 @@ func startMaster(t testing.TB, p *pki, opts server.Options) *master {
 	}
 	t.Cleanup(m.stop)
 	return m
-}
-
-func (m *master) port() int { return m.addr2().Port }
-
-func (m *master) addr2() *net.TCPAddr {
-	a, _ := net.ResolveTCPAddr("tcp", m.addr)
-	return a
 }
 
 // agent returns a bootstrapped client for name talking to host:port, with

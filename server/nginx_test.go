@@ -157,7 +157,7 @@ func newCluster(t *testing.T, passthrough bool) *cluster {
 	}
 	if passthrough {
 		repl = append(repl, "listen 8140;", fmt.Sprintf("listen 127.0.0.1:%d;", cl.lbPort))
-		cl.caPort = cl.caSrv.port()
+		cl.caPort = cl.caSrv.port
 		startNginx(t, "gapply-passthrough.conf", true, cl.lbPort, repl...)
 		return cl
 	}

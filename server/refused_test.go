@@ -17,7 +17,7 @@ func TestRevokedAgentDoesNotFallBackToItsCache(t *testing.T) {
 	p := newPKI(t, true)
 	m := startMaster(t, p, server.Options{Repo: gitsync.Source{URL: newRepo(t, siteManifest)}, CA: p.ca})
 	ssl := filepath.Join(t.TempDir(), "ssl")
-	c := agent(t, "web10", "127.0.0.1", m.port(), client.Config{SSLDir: ssl})
+	c := agent(t, "web10", "127.0.0.1", m.port, client.Config{SSLDir: ssl})
 	vardir, outdir := t.TempDir(), t.TempDir()
 	opts := client.RunOptions{VarDir: vardir, Facts: map[string]any{"outdir": outdir}, UseCachedCatalog: true}
 	if _, err := c.Run(context.Background(), opts); err != nil {
@@ -29,7 +29,7 @@ func TestRevokedAgentDoesNotFallBackToItsCache(t *testing.T) {
 	if err := os.Remove(filepath.Join(outdir, "motd")); err != nil {
 		t.Fatal(err)
 	}
-	out, err := agentWithSSL(t, "web10", m.port(), ssl).Run(context.Background(), opts)
+	out, err := agentWithSSL(t, "web10", m.port, ssl).Run(context.Background(), opts)
 	if err == nil || !client.Refused(err) {
 		t.Fatalf("revoked agent's run: outcome %+v, error %v (want a refusal)", out, err)
 	}

@@ -55,7 +55,7 @@ func TestAgentConvergesAndOnlyGetsItsOwnCatalog(t *testing.T) {
 	reports := t.TempDir()
 	m := startMaster(t, p, server.Options{Repo: gitsync.Source{URL: repo}, CA: p.ca, ReportDir: reports, Admins: []string{"admin.example"}})
 
-	web1 := agent(t, "web1", "127.0.0.1", m.port(), client.Config{})
+	web1 := agent(t, "web1", "127.0.0.1", m.port, client.Config{})
 	outdir, out := runAgent(t, web1, "web1")
 	if got := readFile(t, filepath.Join(outdir, "data")); got != "served by the master\n" {
 		t.Errorf("puppet:/// source: %q", got)
@@ -147,7 +147,7 @@ func TestFirstRunWaitsForSigningThenRevocationRefuses(t *testing.T) {
 	m := startMaster(t, p, server.Options{Repo: gitsync.Source{URL: repo}, CA: p.ca, Admins: []string{"admin"}})
 
 	ssl := filepath.Join(t.TempDir(), "ssl")
-	c, err := client.New(client.Config{Certname: "web2", Server: "127.0.0.1", Port: m.port(), SSLDir: ssl,
+	c, err := client.New(client.Config{Certname: "web2", Server: "127.0.0.1", Port: m.port, SSLDir: ssl,
 		WaitForCert: time.Minute, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestFirstRunWaitsForSigningThenRevocationRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A fresh connection (the revoked agent's next run) is refused at the handshake.
-	c2 := agentWithSSL(t, "web2", m.port(), ssl)
+	c2 := agentWithSSL(t, "web2", m.port, ssl)
 	_, _, err = c2.Catalog(context.Background(), map[string]any{})
 	if err == nil {
 		t.Fatal("a revoked agent got its catalog")
@@ -309,7 +309,7 @@ func TestAgentFallsBackToCachedCatalog(t *testing.T) {
 	p := newPKI(t, true)
 	repo := newRepo(t, siteManifest)
 	m := startMaster(t, p, server.Options{Repo: gitsync.Source{URL: repo}, CA: p.ca})
-	c := agent(t, "web7", "127.0.0.1", m.port(), client.Config{Timeout: 5 * time.Second})
+	c := agent(t, "web7", "127.0.0.1", m.port, client.Config{Timeout: 5 * time.Second})
 	vardir, outdir := t.TempDir(), t.TempDir()
 	run := func() (*client.Outcome, error) {
 		return c.Run(context.Background(), client.RunOptions{VarDir: vardir, Facts: map[string]any{"outdir": outdir}, UseCachedCatalog: true})
