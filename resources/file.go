@@ -237,12 +237,9 @@ func (f *fileRes) Check(ctx context.Context, env *Env) ([]Change, error) {
 // checkSelf compares the path with the desired state using one Lstat, and
 // reads content only when the types agree and the sizes are equal.
 func (f *fileRes) checkSelf(env *Env) ([]Change, error) {
-	fi, err := os.Lstat(f.path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
+	fi, err := lstatIfExists(f.path)
 	if err != nil {
-		fi = nil
+		return nil, err
 	}
 	cur, want := fileKind(fi), f.wantKind()
 
@@ -530,7 +527,10 @@ func (f *fileRes) applySelf(ctx context.Context, env *Env, changes []Change) err
 		case "ensure":
 			err = f.applyEnsure(ctx, env, c.To)
 		case "content":
-			err = f.writeContent(ctx, env)
+			var fi fs.FileInfo
+			if fi, err = lstatIfExists(f.path); err == nil {
+				err = f.writeContent(ctx, env, fi)
+			}
 		case "target":
 			err = renameio.Symlink(f.target, f.path)
 		case "owner":
@@ -562,14 +562,11 @@ func (f *fileRes) applySelf(ctx context.Context, env *Env, changes []Change) err
 
 // applyEnsure creates, replaces or removes the object at the path.
 func (f *fileRes) applyEnsure(ctx context.Context, env *Env, want string) error {
-	fi, err := os.Lstat(f.path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	fi, err := lstatIfExists(f.path)
+	if err != nil {
 		return err
 	}
-	cur := "absent"
-	if err == nil {
-		cur = fileKind(fi)
-	}
+	cur := fileKind(fi)
 	if cur == "directory" && want != "directory" {
 		if !f.force {
 			return fmt.Errorf("Not removing directory %s; use 'force' to override", f.path)
@@ -577,7 +574,7 @@ func (f *fileRes) applyEnsure(ctx context.Context, env *Env, want string) error 
 		if err := os.RemoveAll(f.path); err != nil {
 			return err
 		}
-		cur = "absent"
+		cur, fi = "absent", nil
 	}
 	if cur == "file" && want != "file" { // writeContent backs up itself
 		if err := f.backupFile(env); err != nil {
@@ -592,7 +589,7 @@ func (f *fileRes) applyEnsure(ctx context.Context, env *Env, want string) error 
 		return os.Remove(f.path)
 	case "file":
 		// Written over whatever is there by an atomic rename.
-		return f.writeContent(ctx, env)
+		return f.writeContent(ctx, env, fi)
 	case "directory":
 		if cur != "absent" {
 			if err := os.Remove(f.path); err != nil {
@@ -610,6 +607,16 @@ func (f *fileRes) applyEnsure(ctx context.Context, env *Env, want string) error 
 		return f.setOwnership(f.path, true)
 	}
 	return fmt.Errorf("unknown ensure value %q", want)
+}
+
+// lstatIfExists is os.Lstat with a missing path reported as a nil
+// FileInfo rather than an error.
+func lstatIfExists(path string) (fs.FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return fi, err
 }
 
 func parentError(path string, err error) error {
@@ -650,19 +657,17 @@ type pendingWrite interface {
 // rename, so no reader ever sees a partial file or loose permissions. An
 // existing file keeps its mode and ownership unless they are managed.
 // Only a new file skips the fsync before the rename: the run's end syncs
-// it (SyncWrites).
-func (f *fileRes) writeContent(ctx context.Context, env *Env) error {
-	fi, err := os.Lstat(f.path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	existing := err == nil && fi.Mode().IsRegular()
+// it (SyncWrites). fi is what the caller's Lstat of the path just found,
+// nil for nothing.
+func (f *fileRes) writeContent(ctx context.Context, env *Env, fi fs.FileInfo) error {
+	existing := fi != nil && fi.Mode().IsRegular()
 	if existing {
 		if err := f.backupFile(env); err != nil {
 			return err
 		}
 	}
 	var t pendingWrite
+	var err error
 	if fi == nil {
 		t, err = createFreshFile(f.path)
 	} else {

@@ -288,8 +288,10 @@ func (n *freshFile) CloseAtomicallyReplace() error {
 	if err != nil {
 		return &fs.PathError{Op: "close", Path: n.tmp, Err: err}
 	}
-	if err := os.Rename(n.tmp, n.path); err != nil {
-		return err
+	// rename(2) itself, not os.Rename, which first lstats the
+	// destination to refuse a directory there; rename(2) refuses it too.
+	if err := unix.Rename(n.tmp, n.path); err != nil {
+		return &os.LinkError{Op: "rename", Old: n.tmp, New: n.path, Err: err}
 	}
 	n.done = true
 	return nil
