@@ -224,7 +224,12 @@ func (c *Client) fetchOne(ctx context.Context, m FileMetadata, rel, target strin
 		if want := m.Checksum.Value; want != "" && want != "{sha256}"+hex.EncodeToString(sum[:]) {
 			return fmt.Errorf("agent: content of puppet:///modules/%s does not match its checksum %s (changed on the master during the run?)", rel, want)
 		}
-		return writeFile(target, data, 0o644)
+		// FetchFiles emptied dir: a plain write, without writeFile's
+		// fsync and rename, which only a file that is replaced needs.
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
 	}
 	return fmt.Errorf("agent: puppet:///modules/%s has unknown type %q", rel, m.Type)
 }
