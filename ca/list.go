@@ -164,11 +164,16 @@ func (c *CA) revokedSerials() (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return revokedSet(crl), nil
+}
+
+// revokedSet returns the serials crl revokes (decimal strings), for lookups.
+func revokedSet(crl *x509.RevocationList) map[string]bool {
 	set := make(map[string]bool, len(crl.RevokedCertificateEntries))
 	for _, e := range crl.RevokedCertificateEntries {
 		set[e.SerialNumber.String()] = true
 	}
-	return set, nil
+	return set
 }
 
 // Status describes name: its pending request if it has one, otherwise its

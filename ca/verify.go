@@ -92,10 +92,7 @@ func (v *Verifier) SetCRL(crlPEM []byte) error {
 	if err := crl.CheckSignatureFrom(v.caCert); err != nil {
 		return fmt.Errorf("%w: not signed by %q: %v", ErrBadCRL, v.caCert.Subject.CommonName, err)
 	}
-	revoked := make(map[string]bool, len(crl.RevokedCertificateEntries))
-	for _, e := range crl.RevokedCertificateEntries {
-		revoked[e.SerialNumber.String()] = true
-	}
+	revoked := revokedSet(crl)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.crl != nil && crl.Number != nil && v.crl.Number != nil && crl.Number.Cmp(v.crl.Number) < 0 {
