@@ -113,7 +113,7 @@ func signingKey(t *testing.T, name string) (*openpgp.Entity, []byte) {
 type node struct {
 	name, dir, root, vardir, config string
 	daemon                          *exec.Cmd
-	log                             bytes.Buffer
+	log                             syncBuffer // written by the daemon while the test reads it
 }
 
 func newNode(t *testing.T, base, name, bare, keyring, secret string) *node {
