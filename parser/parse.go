@@ -455,7 +455,8 @@ func (p *parser) list(open, close tokKind, item func()) {
 	p.expect(close)
 }
 
-// skipTo skips tokens up to (not including) the close token at depth zero.
+// skipTo skips tokens up to (not including) the first closer at depth zero:
+// close itself, or a mismatched closer the caller's expect(close) reports.
 func (p *parser) skipTo(close tokKind) {
 	depth := 0
 	for p.tok.kind != tEOF {
@@ -464,10 +465,6 @@ func (p *parser) skipTo(close tokKind) {
 			depth++
 		case tRBrace, tRBrack, tRParen:
 			if depth == 0 {
-				if p.tok.kind == close {
-					return
-				}
-				// a mismatched closer: let the caller report it
 				return
 			}
 			depth--
