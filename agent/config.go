@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -189,10 +190,18 @@ func (c *Config) source(environment string) (gitsync.Source, error) {
 			KnownHostsFiles: r.KnownHosts, InsecureIgnoreHostKey: r.InsecureIgnoreHostKey,
 		},
 	}
+	// Secrets lose the newline an editor leaves; a keyring and a CA bundle
+	// are kept as written.
 	for _, f := range []struct {
 		path string
-		dst  *string
-	}{{r.PasswordFile, &src.Auth.Password}, {r.TokenFile, &src.Auth.Token}, {r.Keyring, &src.Keyring}} {
+		trim bool
+		dst  func([]byte)
+	}{
+		{r.PasswordFile, true, func(b []byte) { src.Auth.Password = string(b) }},
+		{r.TokenFile, true, func(b []byte) { src.Auth.Token = string(b) }},
+		{r.Keyring, false, func(b []byte) { src.Keyring = string(b) }},
+		{r.CAFile, false, func(b []byte) { src.Auth.CABundle = b }},
+	} {
 		if f.path == "" {
 			continue
 		}
@@ -200,17 +209,10 @@ func (c *Config) source(environment string) (gitsync.Source, error) {
 		if err != nil {
 			return src, err
 		}
-		*f.dst = strings.TrimSpace(string(data))
-		if f.dst == &src.Keyring {
-			*f.dst = string(data)
+		if f.trim {
+			data = bytes.TrimSpace(data)
 		}
-	}
-	if r.CAFile != "" {
-		data, err := os.ReadFile(r.CAFile)
-		if err != nil {
-			return src, err
-		}
-		src.Auth.CABundle = data
+		f.dst(data)
 	}
 	return src, nil
 }
