@@ -144,10 +144,14 @@ func uniqSorted(l []string) []string {
 // filebucket, so no run loses data and no reader sees half a file. An
 // existing file keeps its mode and owner; a new one gets mode perm.
 func replaceTextFile(env *Env, path string, content []byte, perm os.FileMode) error {
-	mode := perm
+	// The temporary file goes beside path: without WithTempDir renameio
+	// first probes $TMPDIR with two files and a rename of its own.
+	opts := []renameio.Option{renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(perm)}
 	uid, gid := -1, -1
 	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
+		// The mode just read, not renameio's WithExistingPermissions,
+		// which would lstat path again.
+		opts = append(opts, renameio.WithStaticPermissions(fi.Mode().Perm()))
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 			uid, gid = int(st.Uid), int(st.Gid)
 		}
@@ -159,7 +163,7 @@ func replaceTextFile(env *Env, path string, content []byte, perm os.FileMode) er
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(mode), renameio.WithExistingPermissions())
+	t, err := renameio.NewPendingFile(path, opts...)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

@@ -127,7 +127,9 @@ func (b *Bucket) store(hexsum, path string, data []byte) error {
 		}
 	case err == nil || errors.Is(err, fs.ErrNotExist):
 		// Absent, or corrupt (content does not match its name): write it.
-		if err := renameio.WriteFile(contents, data, 0o600); err != nil {
+		// WithTempDir: otherwise renameio first probes $TMPDIR with two
+		// files and a rename of its own, on every write.
+		if err := renameio.WriteFile(contents, data, 0o600, renameio.WithTempDir(dir)); err != nil {
 			return err
 		}
 	default:
@@ -144,7 +146,7 @@ func (b *Bucket) store(hexsum, path string, data []byte) error {
 		}
 	}
 	paths = append(paths, path)
-	return renameio.WriteFile(pathsFile, []byte(strings.Join(paths, "\n")+"\n"), 0o600)
+	return renameio.WriteFile(pathsFile, []byte(strings.Join(paths, "\n")+"\n"), 0o600, renameio.WithTempDir(dir))
 }
 
 func readPaths(file string) ([]string, error) {
@@ -298,16 +300,17 @@ func (b *Bucket) Restore(sum, path string) error {
 	if err != nil {
 		return err
 	}
-	opts := []renameio.Option{renameio.WithStaticPermissions(0o644)}
-	if _, err := os.Stat(path); err == nil {
-		opts = []renameio.Option{renameio.WithExistingPermissions()}
+	opts := []renameio.Option{renameio.WithTempDir(filepath.Dir(path)), renameio.WithStaticPermissions(0o644)}
+	fi, statErr := os.Stat(path)
+	if statErr == nil {
+		opts = append(opts[:1], renameio.WithExistingPermissions())
 	}
 	t, err := renameio.NewPendingFile(path, opts...)
 	if err != nil {
 		return fmt.Errorf("filebucket: restoring %s: %w", path, err)
 	}
 	defer t.Cleanup()
-	if fi, err := os.Stat(path); err == nil {
+	if statErr == nil {
 		if st, ok := statOwner(fi); ok {
 			if err := t.Chown(st.uid, st.gid); err != nil {
 				return fmt.Errorf("filebucket: restoring %s: %w", path, err)
