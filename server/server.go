@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -112,7 +113,7 @@ func New(opts Options) (*Server, error) {
 		opts.ReportsKept = defaultReportsKept
 	}
 	if opts.Log == nil {
-		opts.Log = log.New(discard{})
+		opts.Log = log.New(io.Discard)
 	}
 	admins, err := ca.NewAllowlist(opts.Admins...)
 	if err != nil {
@@ -141,10 +142,6 @@ func New(opts Options) (*Server, error) {
 	s.routes()
 	return s, nil
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // TLSConfig is the configuration the server must be served with: a client
 // certificate is optional (the CA endpoints serve clients without one), but
