@@ -40,8 +40,6 @@ func newCRLWatcher(caFile, crlFile string, logger *log.Logger) (*crlWatcher, err
 	return w, nil
 }
 
-func (w *crlWatcher) pool() *x509.CertPool { return w.Pool() }
-
 // refresh reloads the CRL file if it changed since the last look.
 func (w *crlWatcher) refresh() {
 	st, err := os.Stat(w.file)

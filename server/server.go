@@ -152,7 +152,7 @@ func (s *Server) TLSConfig() *tls.Config {
 		MinVersion:       tls.VersionTLS12,
 		Certificates:     []tls.Certificate{s.opts.Certificate},
 		ClientAuth:       tls.VerifyClientCertIfGiven,
-		ClientCAs:        s.verifier.pool(),
+		ClientCAs:        s.verifier.Pool(),
 		VerifyConnection: s.verifier.VerifyConnection,
 	}
 }
