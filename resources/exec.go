@@ -562,9 +562,9 @@ func (e *execRes) credential() (*syscall.Credential, error) {
 	var u *user.User
 	var err error
 	if _, numErr := strconv.Atoi(e.user); numErr == nil {
-		u, err = user.LookupId(e.user)
+		u, err = cachedUserID(e.user)
 	} else {
-		u, err = user.Lookup(e.user)
+		u, err = cachedUser(e.user)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("Could not find user %s", e.user)
