@@ -372,21 +372,10 @@ func fnFile(cl *call, args []any) (any, error) {
 	return nil, cl.errorf("Could not find any files from %s", strings.Join(names, ", "))
 }
 
-// fnTemplate refuses ERB: it needs a Ruby interpreter.
-func fnTemplate(cl *call, args []any) (any, error) {
-	what := "the template"
-	if len(args) > 0 {
-		what = quoted(args[0])
-	}
-	return nil, cl.errorf("%s is an ERB template, and ERB needs Ruby, which gapply does not embed; convert it to EPP (<%%= $var %%> instead of <%%= @var %%>) and call epp()", what)
-}
-
 func init() {
 	functions[eppText] = fnEppText
 	functions[eppOut] = fnEppText
 	functions["epp"] = fnEpp
 	functions["inline_epp"] = fnInlineEpp
 	functions["file"] = fnFile
-	functions["template"] = fnTemplate
-	functions["inline_template"] = fnTemplate
 }

@@ -17,9 +17,6 @@ import (
 // variables of the scope that calls it: @name as the caller's visible
 // variables, scope['mod::x'] and scope.lookupvar for qualified and
 // top-scope ones; undef is nil.
-//
-// This file registers after epp.go (files initialise in name order), so
-// its template and inline_template replace the refusal there.
 
 func init() {
 	functions["template"] = fnERBTemplate
@@ -27,15 +24,7 @@ func init() {
 }
 
 func fnERBTemplate(cl *call, args []any) (any, error) {
-	if err := cl.arity(args, 1, -1); err != nil {
-		return nil, err
-	}
-	var out strings.Builder
-	for _, a := range args {
-		name, ok := a.(string)
-		if !ok {
-			return nil, cl.errorf("expects String template names, got %s", typeName(a))
-		}
+	return cl.renderERB(args, "template names", func(name string) (*erb.Template, error) {
 		path, found := cl.c.moduleFile("templates", name)
 		if !found {
 			return nil, cl.errorf("Could not find template '%s'", name)
@@ -44,30 +33,38 @@ func fnERBTemplate(cl *call, args []any) (any, error) {
 		if err != nil {
 			return nil, cl.erbError(err)
 		}
-		s, err := t.Execute(cl.erbEnv())
-		if err != nil {
-			return nil, cl.erbError(err)
-		}
-		out.WriteString(s)
-	}
-	return out.String(), nil
+		return t, nil
+	})
 }
 
 func fnInlineTemplate(cl *call, args []any) (any, error) {
-	if err := cl.arity(args, 1, -1); err != nil {
-		return nil, err
-	}
-	var out strings.Builder
-	for _, a := range args {
-		src, ok := a.(string)
-		if !ok {
-			return nil, cl.errorf("expects String templates, got %s", typeName(a))
-		}
+	return cl.renderERB(args, "templates", func(src string) (*erb.Template, error) {
 		t, err := erb.Parse("inline_template", src)
 		if err != nil {
 			return nil, cl.erbError(err)
 		}
-		s, err := t.Execute(cl.erbEnv())
+		return t, nil
+	})
+}
+
+// renderERB concatenates the output of the template that load gives for
+// each String argument (what names them in the type error).
+func (cl *call) renderERB(args []any, what string, load func(string) (*erb.Template, error)) (any, error) {
+	if err := cl.arity(args, 1, -1); err != nil {
+		return nil, err
+	}
+	env := cl.erbEnv()
+	var out strings.Builder
+	for _, a := range args {
+		arg, ok := a.(string)
+		if !ok {
+			return nil, cl.errorf("expects String %s, got %s", what, typeName(a))
+		}
+		t, err := load(arg)
+		if err != nil {
+			return nil, err
+		}
+		s, err := t.Execute(env)
 		if err != nil {
 			return nil, cl.erbError(err)
 		}
