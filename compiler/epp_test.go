@@ -7,8 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/gapply/gapply/parser"
 )
 
 // compileWithModules writes files (paths relative to a module directory)
@@ -17,12 +15,8 @@ func compileWithModules(t *testing.T, files map[string]string, src string) (hcl.
 	t.Helper()
 	dir := t.TempDir()
 	writeTree(t, dir, files)
-	f, diags := parser.ParseFile("site.pp", []byte(src))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	cat, cdiags := Compile([]*parser.File{f}, Options{Facts: testFacts, Version: "1", ModulePath: []string{dir}})
-	return cdiags, messages(cat)
+	cat, diags := compileStdlibModules(t, dir, src)
+	return diags, messages(cat)
 }
 
 // The expected texts are what Puppet 7 renders for the same templates.

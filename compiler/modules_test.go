@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,16 +12,7 @@ import (
 
 func TestModuleAutoload(t *testing.T) {
 	dir := t.TempDir()
-	write := func(rel, src string) {
-		t.Helper()
-		path := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, src string) { writeTree(t, dir, map[string]string{rel: src}) }
 	write("motd/manifests/init.pp", "class motd($text = 'hello') {\n  include motd::extra\n  notify { 'motd': message => $text }\n}\n")
 	write("motd/manifests/extra.pp", "class motd::extra {\n  motd::line { 'x': }\n}\n")
 	write("motd/manifests/line.pp", "define motd::line {\n  notify { \"line ${title}\": }\n}\n")

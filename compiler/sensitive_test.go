@@ -82,15 +82,7 @@ file { '/tmp/d': content => $d }
 // parameters, below the environment's data, for its own keys only.
 func TestModuleData(t *testing.T) {
 	dir := t.TempDir()
-	write := func(rel, text string) {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, text string) { writeTree(t, dir, map[string]string{rel: text}) }
 	write("mods/tz/manifests/init.pp", "class tz (String $zone, Array[String] $servers, Optional[String] $extra) {\n  notify { \"${zone} ${servers} ${extra}\": }\n}\n")
 	write("mods/tz/hiera.yaml", "version: 5\nhierarchy:\n  - name: family\n    path: '%{facts.os.family}.yaml'\n  - name: common\n    path: common.yaml\n")
 	write("mods/tz/data/common.yaml", "tz::zone: UTC\ntz::servers: [a, b]\ntz::extra: ~\nother::key: never\n")

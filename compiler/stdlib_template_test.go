@@ -13,21 +13,23 @@ import (
 // subset is an error at the call naming the template's line.
 func TestERBTemplates(t *testing.T) {
 	dir := t.TempDir()
-	writeStdlibFile(t, dir, "ntp/templates/ntp.conf.erb", `# <%= @fqdn_label %>
+	writeTree(t, dir, map[string]string{
+		"ntp/templates/ntp.conf.erb": `# <%= @fqdn_label %>
 <% @servers.each do |s| -%>
 server <%= s %><% if @iburst %> iburst<% end %>
 <% end -%>
 <% unless scope['ntp::restrict'].empty? -%>
 restrict <%= scope['ntp::restrict'].join(' ') %>
 <% end -%>
-`)
-	writeStdlibFile(t, dir, "ntp/templates/bad.erb", "ok\n<%= @servers.pack('x') %>\n")
-	writeStdlibFile(t, dir, "ntp/manifests/init.pp", `class ntp (Array $servers = ['a', 'b'], Boolean $iburst = true, Array $restrict = ['127.0.0.1']) {
+`,
+		"ntp/templates/bad.erb": "ok\n<%= @servers.pack('x') %>\n",
+		"ntp/manifests/init.pp": `class ntp (Array $servers = ['a', 'b'], Boolean $iburst = true, Array $restrict = ['127.0.0.1']) {
   $fqdn_label = "host ${facts['networking']['fqdn']}"
   notify { 'conf': message => template('ntp/ntp.conf.erb') }
   notify { 'inline': message => inline_template('<%= @servers.size %>', '-<%= @iburst ? "y" : "n" %>') }
 }
-`)
+`,
+	})
 	cat, diags := compileStdlibModules(t, dir, "include ntp\n")
 	if diags.HasErrors() {
 		t.Fatal(diags)

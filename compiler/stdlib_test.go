@@ -1,8 +1,6 @@
 package compiler
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -97,8 +95,10 @@ notify { 'dwp': message => "${defined_with_params(File['/tmp/a'], {ensure => dir
 // only.
 func TestAssertPrivate(t *testing.T) {
 	dir := t.TempDir()
-	writeStdlibFile(t, dir, "mymod/manifests/init.pp", "class mymod { include mymod::params }\n")
-	writeStdlibFile(t, dir, "mymod/manifests/params.pp", "class mymod::params { assert_private() }\n")
+	writeTree(t, dir, map[string]string{
+		"mymod/manifests/init.pp":   "class mymod { include mymod::params }\n",
+		"mymod/manifests/params.pp": "class mymod::params { assert_private() }\n",
+	})
 	if _, diags := compileStdlibModules(t, dir, "include mymod\n"); diags.HasErrors() {
 		t.Fatalf("from its module: %v", diags)
 	}
@@ -112,8 +112,10 @@ func TestAssertPrivate(t *testing.T) {
 // error naming it and its module, not an unknown-function guess.
 func TestRubyFunctionError(t *testing.T) {
 	dir := t.TempDir()
-	writeStdlibFile(t, dir, "rubymod/lib/puppet/functions/rubymod/frob.rb", "Puppet::Functions.create_function(:'rubymod::frob') do\nend\n")
-	writeStdlibFile(t, dir, "oldmod/lib/puppet/parser/functions/oldfn.rb", "module Puppet::Parser::Functions\nend\n")
+	writeTree(t, dir, map[string]string{
+		"rubymod/lib/puppet/functions/rubymod/frob.rb": "Puppet::Functions.create_function(:'rubymod::frob') do\nend\n",
+		"oldmod/lib/puppet/parser/functions/oldfn.rb":  "module Puppet::Parser::Functions\nend\n",
+	})
 	for src, want := range map[string]string{
 		"$x = rubymod::frob(1)\n": "Unknown function: 'rubymod::frob' (a Ruby function of module rubymod",
 		"$x = oldfn(1)\n":         "Unknown function: 'oldfn' (a Ruby function of module oldmod",
@@ -123,17 +125,6 @@ func TestRubyFunctionError(t *testing.T) {
 		if errs := diagLines(diags, hcl.DiagError); len(errs) != 1 || !strings.Contains(errs[0], want) {
 			t.Errorf("%s: got %q, want %q", src, errs, want)
 		}
-	}
-}
-
-func writeStdlibFile(t *testing.T, dir, rel, content string) {
-	t.Helper()
-	p := filepath.Join(dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
