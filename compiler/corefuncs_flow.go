@@ -49,16 +49,10 @@ func fnCreateResources(cl *call, args []any) (any, error) {
 	if !ok {
 		return nil, cl.paramError("resources", "a Hash", args[1])
 	}
-	for i, t := range titles.Keys() {
-		params := defaults
-		if h, ok := titles.Values()[i].(*Hash); ok {
-			params = mergeHashes(defaults, h)
-		}
-		if err := cl.declareResource(form, strings.TrimPrefix(typ, "::"), ToString(t), params); err != nil {
-			return nil, err
-		}
-	}
-	return nil, nil
+	typ = strings.TrimPrefix(typ, "::")
+	return nil, eachTitle(titles, defaults, func(title string, params *Hash) error {
+		return cl.declareResource(form, typ, title, params)
+	})
 }
 
 // fnDig follows keys (hash keys and array indexes) into a value; undef

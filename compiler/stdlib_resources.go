@@ -65,16 +65,25 @@ func fnEnsureResources(cl *call, args []any) (any, error) {
 	if !ok {
 		return nil, cl.errorf("second argument must be a Hash of titles to parameters, got %s", typeName(args[1]))
 	}
+	return nil, eachTitle(titles, defaults, func(title string, params *Hash) error {
+		return cl.ensureResource(typ, title, params)
+	})
+}
+
+// eachTitle calls f with each title of a hash of titles to parameters
+// and its parameters merged over defaults (create_resources,
+// ensure_resources).
+func eachTitle(titles, defaults *Hash, f func(title string, params *Hash) error) error {
 	for i, t := range titles.Keys() {
 		params := defaults
 		if h, ok := titles.Values()[i].(*Hash); ok {
 			params = mergeHashes(defaults, h)
 		}
-		if err := cl.ensureResource(typ, ToString(t), params); err != nil {
-			return nil, err
+		if err := f(ToString(t), params); err != nil {
+			return err
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // fnEnsurePackages declares packages with ensure => installed (or the
