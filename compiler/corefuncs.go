@@ -363,21 +363,27 @@ func fnRegsubst(cl *call, args []any) (any, error) {
 			return expandReplacement(re, m, repl)
 		})
 	}
-	switch t := args[0].(type) {
+	return cl.stringOrStrings(args[0], "target", "a value of type Array or String", func(s string) any { return subst(s) })
+}
+
+// stringOrStrings applies f to a String, or to each String of an Array;
+// anything else is a type error of the parameter param, which wants want.
+func (cl *call) stringOrStrings(arg any, param, want string, f func(string) any) (any, error) {
+	switch v := arg.(type) {
 	case string:
-		return subst(t), nil
+		return f(v), nil
 	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
+		out := make([]any, len(v))
+		for i, x := range v {
 			s, ok := x.(string)
 			if !ok {
-				return nil, cl.paramError("target", "a value of type Array or String", args[0])
+				return nil, cl.paramError(param, want, arg)
 			}
-			out[i] = subst(s)
+			out[i] = f(s)
 		}
 		return out, nil
 	}
-	return nil, cl.paramError("target", "a value of type Array or String", args[0])
+	return nil, cl.paramError(param, want, arg)
 }
 
 // expandReplacement substitutes \0..\9 and \\ in a replacement for one
@@ -448,21 +454,7 @@ func fnMatch(cl *call, args []any) (any, error) {
 		}
 		return out
 	}
-	switch v := args[0].(type) {
-	case string:
-		return one(v), nil
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			s, ok := x.(string)
-			if !ok {
-				return nil, cl.paramError("string", "a value of type String or Array", args[0])
-			}
-			out[i] = one(s)
-		}
-		return out, nil
-	}
-	return nil, cl.paramError("string", "a value of type String or Array", args[0])
+	return cl.stringOrStrings(args[0], "string", "a value of type String or Array", one)
 }
 
 func fnCoreEmpty(cl *call, args []any) (any, error) {
