@@ -60,24 +60,14 @@ default.`,
 	return cmd
 }
 
-// loadConfig reads the configuration. The default file may be missing
-// (everything can come from flags and the environment); a named one may not.
+// loadConfig reads the configuration like the master's (loadSettings):
+// agent.Load is Defaults then config.Load.
 func (o *agentOptions) loadConfig(cmd *cobra.Command, s streams) (*agent.Config, error) {
-	path := o.configFile
-	if _, err := os.Stat(path); err != nil && !cmd.Flags().Changed("config") && errors.Is(err, os.ErrNotExist) {
-		path = ""
+	cfg := agent.Defaults()
+	if err := loadSettings(cmd, s, o.configFile, cfg); err != nil {
+		return nil, err
 	}
-	cfg, err := agent.Load(path, cmd.Flags())
-	var ce *agent.ConfigError
-	if errors.As(err, &ce) {
-		sources := map[string][]byte{}
-		if data, rerr := os.ReadFile(ce.Path); rerr == nil {
-			sources[ce.Path] = data
-		}
-		writeDiagnostics(s.err, ce.Diags, sources)
-		return nil, exitError{exitFailure}
-	}
-	return cfg, err
+	return cfg, nil
 }
 
 func (o *agentOptions) run(cmd *cobra.Command, s streams, g *globalOptions) error {
@@ -135,11 +125,7 @@ func (o *agentOptions) run(cmd *cobra.Command, s streams, g *globalOptions) erro
 	return a.Daemon(ctx, agent.DaemonOptions{
 		Reload: reload,
 		LoadConfig: func() (*agent.Config, error) {
-			path := o.configFile
-			if _, err := os.Stat(path); err != nil && !cmd.Flags().Changed("config") {
-				path = ""
-			}
-			return agent.Load(path, cmd.Flags())
+			return agent.Load(configPath(cmd, o.configFile), cmd.Flags())
 		},
 	})
 }

@@ -133,12 +133,20 @@ func newCAServeCmd(s streams, g *globalOptions, o *caOptions) *cobra.Command {
 	return cmd
 }
 
-// loadSettings reads the file (the default one may be missing), then the
-// environment and flags, and prints located diagnostics.
-func loadSettings(cmd *cobra.Command, s streams, path string, into any) error {
+// configPath is the configuration file to read: the default one may be
+// missing (everything can come from flags and the environment), then none
+// is read; a file named with --config may not.
+func configPath(cmd *cobra.Command, path string) string {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !cmd.Flags().Changed("config") {
-		path = ""
+		return ""
 	}
+	return path
+}
+
+// loadSettings reads the file (see configPath), then the environment and
+// flags, and prints located diagnostics.
+func loadSettings(cmd *cobra.Command, s streams, path string, into any) error {
+	path = configPath(cmd, path)
 	diags := config.Load(path, into, cmd.Flags())
 	if diags.HasErrors() {
 		sources := map[string][]byte{}
