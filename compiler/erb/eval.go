@@ -461,8 +461,6 @@ func toS(v any) string {
 		return x
 	case symbol:
 		return string(x)
-	case []any, Hash:
-		return inspect(v)
 	}
 	return inspect(v)
 }
