@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // The account databases (/etc/passwd, /etc/group, /etc/shadow) are read
@@ -53,16 +52,12 @@ var (
 // readColonFile returns the colon-separated records of path, from the
 // cache when the file has not changed. A missing file has no records.
 func readColonFile(path string) ([][]string, error) {
-	fi, err := os.Stat(path)
+	key, err := statFileKey(path)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	key := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		key.ino = int64(st.Ino)
 	}
 	etcMu.Lock()
 	defer etcMu.Unlock()

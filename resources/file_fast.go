@@ -104,11 +104,18 @@ func NoteChange() {
 // statKey identifies the version of the file at path; the zero key stands
 // for a file that cannot be read.
 func statKey(path string) fileKey {
+	key, _ := statFileKey(path)
+	return key
+}
+
+// statFileKey identifies the version of the file at path, which the
+// account caches here and in etcdb.go compare to notice a new version.
+func statFileKey(path string) (fileKey, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
-		return fileKey{}
+		return fileKey{}, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return fileKey{ino: int64(st.Ino), size: st.Size, mtime: st.Mtim.Nano()}
+	return fileKey{ino: int64(st.Ino), size: st.Size, mtime: st.Mtim.Nano()}, nil
 }
 
 func cachedUser(name string) (*user.User, error) { return usersByName.get(name, user.Lookup) }
