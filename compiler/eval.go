@@ -664,14 +664,7 @@ func arith(e *parser.Binary, l, r any) (any, error) {
 			if !ok {
 				break
 			}
-			out := NewHash()
-			for i, k := range lv.Keys() {
-				out.Set(k, lv.Values()[i])
-			}
-			for i, k := range rh.Keys() {
-				out.Set(k, rh.Values()[i])
-			}
-			return out, nil
+			return mergeHashes(lv, rh), nil
 		case parser.OpSub:
 			var drop []any
 			switch r := r.(type) {
@@ -682,9 +675,13 @@ func arith(e *parser.Binary, l, r any) (any, error) {
 			default:
 				drop = []any{r}
 			}
+			dropped := make(map[string]bool, len(drop))
+			for _, k := range drop {
+				dropped[hashKey(k)] = true
+			}
 			out := NewHash()
 			for i, k := range lv.Keys() {
-				if !containsKey(drop, k) {
+				if !dropped[hashKey(k)] {
 					out.Set(k, lv.Values()[i])
 				}
 			}
@@ -746,15 +743,6 @@ func arith(e *parser.Binary, l, r any) (any, error) {
 		}
 	}
 	return nil, errorf(e.Range(), "Operator '%s' is not applicable to %s and %s.", e.Op, article(l), article(r))
-}
-
-func containsKey(keys []any, k any) bool {
-	for _, x := range keys {
-		if hashKey(x) == hashKey(k) {
-			return true
-		}
-	}
-	return false
 }
 
 func asFloat(v any) (float64, bool) {
