@@ -346,15 +346,16 @@ func (f *fileRes) checkContent(fi fs.FileInfo) (*Change, error) {
 	}
 	h := f.hasher()
 	var text bytes.Buffer
-	r, err := os.Open(f.path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
 	if old != nil {
 		h.Write(old)
 		text.Write(old)
 	} else {
+		// The content was not read: the sizes differ.
+		r, err := os.Open(f.path)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
 		w := io.Writer(h)
 		if fi.Size() <= maxDiffSize {
 			w = io.MultiWriter(h, &text)
