@@ -122,28 +122,36 @@ func describe(e parser.Expr) string {
 // variable looks a variable up; an unknown one is undef with a warning, as
 // in Puppet 7 (strict_variables off).
 func (c *compiler) variable(name string, rng hcl.Range, s *scope) any {
+	v, ok := c.lookupVar(name, s)
+	if ok {
+		return v
+	}
 	if i := strings.LastIndex(name, "::"); i > 0 {
-		class := className(name[:i])
-		sc, ok := c.classScopes[class]
-		if !ok {
+		if class := className(name[:i]); c.classScopes[class] == nil {
 			c.warn(rng, "Could not look up qualified variable '$%s'; class %s has not been evaluated", name, class)
 			return nil
 		}
-		// Through the scopes the class sees: a class that inherits
-		// another has its variables too ($app::user set in app::params).
-		v, ok := sc.lookup(name[i+2:])
+	} else if _, numeric := matchIndex(name); numeric {
+		return nil
+	}
+	c.warn(rng, "Unknown variable: '%s'.", name)
+	return nil
+}
+
+// lookupVar finds a variable as $name does: a qualified one ('app::user')
+// through the scopes its class sees (a class that inherits another has its
+// variables too: $app::user set in app::params), any other from s ('::x'
+// at top scope). It is also what getvar() and templates' scope['name']
+// see.
+func (c *compiler) lookupVar(name string, s *scope) (any, bool) {
+	if i := strings.LastIndex(name, "::"); i > 0 {
+		sc, ok := c.classScopes[className(name[:i])]
 		if !ok {
-			c.warn(rng, "Unknown variable: '%s'.", name)
+			return nil, false
 		}
-		return v
+		return sc.lookup(name[i+2:])
 	}
-	v, ok := s.lookup(name)
-	if !ok {
-		if _, numeric := matchIndex(name); !numeric {
-			c.warn(rng, "Unknown variable: '%s'.", name)
-		}
-	}
-	return v
+	return s.lookup(name)
 }
 
 // evalList evaluates the elements of an array literal or argument list;

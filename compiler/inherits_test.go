@@ -9,7 +9,8 @@ import (
 )
 
 // TestInheritedScope: a class that inherits another sees its variables
-// also through its own name ($app::user) and gets its resource defaults,
+// also through its own name ($app::user, getvar('app::user'), a
+// template's scope['app::user']) and gets its resource defaults,
 // and a class's $title, $name and $module_name are set, as in Puppet.
 func TestInheritedScope(t *testing.T) {
 	cat := mustCompile(t, `class app::params {
@@ -19,10 +20,11 @@ func TestInheritedScope(t *testing.T) {
 class app inherits app::params {
   notify { 'defaulted': }
   notify { 'vars': message => "${app::user} ${title} ${name} [${module_name}]" }
+  notify { 'lookups': message => [getvar('app::user'), inline_template('<%= scope["app::user"] %>')].join(' ') }
 }
 include app
 `)
-	if got, want := messages(cat), []string{"from params", "appuser app app []"}; !slices.Equal(got, want) {
+	if got, want := messages(cat), []string{"from params", "appuser app app []", "appuser appuser"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	for _, src := range []string{"class x { $title = 'y' }\ninclude x\n", "$name = 'y'\n"} {

@@ -633,18 +633,8 @@ func fnGetvar(cl *call, args []any) (any, error) {
 		dflt = args[1]
 	}
 	segs := strings.Split(strings.TrimPrefix(name, "$"), ".")
-	var v any
-	if i := strings.LastIndex(segs[0], "::"); i > 0 {
-		sc, ok := cl.c.classScopes[className(segs[0][:i])]
-		if !ok {
-			return dflt, nil
-		}
-		vv, ok := sc.vars[segs[0][i+2:]]
-		if !ok {
-			return dflt, nil
-		}
-		v = vv.value
-	} else if v, ok = cl.scope.lookup(segs[0]); !ok {
+	v, ok := cl.c.lookupVar(segs[0], cl.scope)
+	if !ok {
 		return dflt, nil
 	}
 	for _, key := range segs[1:] {

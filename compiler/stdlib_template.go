@@ -121,16 +121,7 @@ func (cl *call) erbEnv() *erb.Env {
 	return &erb.Env{
 		Var: func(name string) (any, bool) { return cl.scope.lookup(name) },
 		Lookup: func(name string) (any, bool) {
-			name = strings.TrimPrefix(name, "$")
-			if i := strings.LastIndex(name, "::"); i > 0 {
-				sc, ok := cl.c.classScopes[className(name[:i])]
-				if !ok {
-					return nil, false
-				}
-				v, ok := sc.vars[name[i+2:]]
-				return v.value, ok
-			}
-			return cl.scope.lookup(name)
+			return cl.c.lookupVar(strings.TrimPrefix(name, "$"), cl.scope)
 		},
 		NewHash: func(keys, vals []any) any {
 			h := NewHash()
