@@ -9,76 +9,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
 
 	"github.com/gapply/gapply/config"
-	"github.com/gapply/gapply/gitsync"
 	"github.com/gapply/gapply/server"
 )
 
 // DefaultMasterConfig is where `gapply master` reads its settings.
 const DefaultMasterConfig = "/etc/gapply/master.hcl"
-
-// masterSettings are the master's configuration file; every setting is also
-// a flag and a GAPPLY_MASTER_* environment variable (package config).
-type masterSettings struct {
-	Listen         string        `hcl:"listen" doc:"address to serve HTTPS on"`
-	Certname       string        `hcl:"certname" doc:"the master's certificate name: ssldir/certs/NAME.pem and ssldir/private_keys/NAME.pem"`
-	SSLDir         string        `hcl:"ssldir" doc:"the master's key, certificate, CA certificate (certs/ca.pem) and CRL (crl.pem)"`
-	CRLFile        string        `hcl:"crl_file" doc:"the CRL checked on every handshake, reloaded when it changes (default ssldir/crl.pem, or the CA's with ca = true)"`
-	CA             bool          `hcl:"ca" doc:"also be the certificate authority, from cadir"`
-	CADir          string        `hcl:"cadir" doc:"the CA's directory (with ca = true)"`
-	Autosign       string        `hcl:"autosign" doc:"with ca = true: sign requests at once: off, on, or a file of names and globs"`
-	DNSAltNames    []string      `hcl:"dns_alt_names" doc:"with ca = true: alt names of the master's own certificate, made at first start"`
-	CodeDir        string        `hcl:"codedir" doc:"checkouts of the environments, one directory each"`
-	SyncEvery      time.Duration `hcl:"sync_every" doc:"how often an environment is fetched again"`
-	Manifest       string        `hcl:"manifest" doc:"the main manifest, relative to an environment's tree"`
-	ModuleDirs     []string      `hcl:"module_dirs" doc:"module directories, relative to an environment's tree"`
-	Admins         []string      `hcl:"admins" doc:"certificate names (or *.domain globs) allowed every endpoint"`
-	TrustedProxies []string      `hcl:"trusted_proxies" doc:"addresses or CIDR prefixes of TLS-terminating balancers whose identity headers are believed"`
-	VerifyHeader   string        `hcl:"client_verify_header" doc:"header with the balancer's verification result (SUCCESS)"`
-	DNHeader       string        `hcl:"client_dn_header" doc:"header with the client certificate's subject DN"`
-	CertHeader     string        `hcl:"client_cert_header" doc:"header with the URL-escaped client certificate"`
-	ReportDir      string        `hcl:"reportdir" doc:"where agents' reports are stored, one directory per node (empty: not stored)"`
-	CacheSize      int           `hcl:"cache_size" doc:"compiled catalogs kept in memory"`
-
-	Repository masterRepo `hcl:"repository,block"`
-}
-
-// masterRepo is where the master's manifests come from; an environment is
-// a branch.
-type masterRepo struct {
-	URL        string   `hcl:"url" doc:"URL of the manifest repository (https://, ssh://, git://, file:// or a path); no catalogs are served without it"`
-	Mirrors    []string `hcl:"mirrors" doc:"URLs tried in order when url cannot be fetched from"`
-	Depth      int      `hcl:"depth" doc:"commits of history to fetch (0: all)"`
-	Keyring    string   `hcl:"keyring" doc:"file of armored OpenPGP public keys; only commits signed by one of them are served"`
-	SSHKeyFile string   `hcl:"ssh_key_file" doc:"private key for ssh URLs"`
-	KnownHosts []string `hcl:"known_hosts" doc:"known_hosts files for ssh"`
-}
-
-// EnvPrefix gives the master variables of its own (config.EnvPrefixer):
-// a master is often also an agent, and both have certname, ssldir and
-// manifest settings, which must not be one variable.
-func (*masterSettings) EnvPrefix() string { return "GAPPLY_MASTER_" }
-
-func masterDefaults() *masterSettings {
-	return &masterSettings{
-		Listen:     fmt.Sprintf(":%d", server.DefaultPort),
-		Certname:   "puppet",
-		SSLDir:     DefaultSSLDir,
-		CADir:      DefaultCADir,
-		Autosign:   "off",
-		CodeDir:    "/var/lib/gapply/master/code",
-		SyncEvery:  30 * time.Second,
-		Manifest:   "manifests",
-		ModuleDirs: []string{"modules"},
-		ReportDir:  "/var/lib/gapply/master/reports",
-		CacheSize:  10000,
-	}
-}
 
 func newMasterCmd(s streams, g *globalOptions) *cobra.Command {
 	var configFile string
@@ -97,7 +37,7 @@ environment variable (GAPPLY_MASTER_CERTNAME, not the agent's
 GAPPLY_CERTNAME): flag beats environment beats file beats default.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st := masterDefaults()
+			st := server.Defaults()
 			if err := loadSettings(cmd, s, configFile, st); err != nil {
 				return err
 			}
@@ -105,14 +45,14 @@ GAPPLY_CERTNAME): flag beats environment beats file beats default.`,
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", DefaultMasterConfig, "the configuration file (HCL)")
-	config.AddFlags(cmd.Flags(), masterDefaults())
+	config.AddFlags(cmd.Flags(), server.Defaults())
 	return cmd
 }
 
 // newCAServeCmd is `gapply ca serve`: the CA API alone, for a CA that runs
 // apart from the masters.
 func newCAServeCmd(s streams, g *globalOptions, o *caOptions) *cobra.Command {
-	st := masterDefaults()
+	st := server.Defaults()
 	st.CA = true
 	cmd := &cobra.Command{
 		Use:   "serve [--listen :8140]",
@@ -159,7 +99,7 @@ func loadSettings(cmd *cobra.Command, s streams, path string, into any) error {
 	return nil
 }
 
-func serveMaster(cmd *cobra.Command, s streams, g *globalOptions, st *masterSettings, co *caOptions) error {
+func serveMaster(cmd *cobra.Command, s streams, g *globalOptions, st *server.Config, co *caOptions) error {
 	logger, err := g.logger(s.err)
 	if err != nil {
 		return err
@@ -167,22 +107,12 @@ func serveMaster(cmd *cobra.Command, s streams, g *globalOptions, st *masterSett
 	if !g.debug && !g.verbose {
 		logger.SetLevel(log.InfoLevel) // a server logs requests' outcomes
 	}
-	opts := server.Options{
-		Admins: st.Admins, ReportDir: st.ReportDir, CacheSize: st.CacheSize, CodeDir: st.CodeDir,
-		SyncEvery: st.SyncEvery, Manifest: st.Manifest, ModuleDirs: st.ModuleDirs, Log: logger,
-		Proxy:      server.ProxyOptions{VerifyHeader: st.VerifyHeader, DNHeader: st.DNHeader, CertHeader: st.CertHeader},
-		CACertFile: filepath.Join(st.SSLDir, "certs", "ca.pem"), CRLFile: filepath.Join(st.SSLDir, "crl.pem"),
-	}
-	if opts.Proxy.Trusted, err = server.ParseTrusted(st.TrustedProxies); err != nil {
+	opts, err := st.Options()
+	if err != nil {
 		return err
 	}
-	if st.Repository.URL != "" {
-		if opts.Repo, err = st.Repository.source(); err != nil {
-			return err
-		}
-	}
-	certFile := filepath.Join(st.SSLDir, "certs", st.Certname+".pem")
-	keyFile := filepath.Join(st.SSLDir, "private_keys", st.Certname+".pem")
+	opts.Log = logger
+	certFile, keyFile := st.CertFiles()
 	if st.CA {
 		if co == nil {
 			co = &caOptions{dir: st.CADir, autosign: st.Autosign}
@@ -190,7 +120,10 @@ func serveMaster(cmd *cobra.Command, s streams, g *globalOptions, st *masterSett
 		if opts.CA, err = co.open(); err != nil {
 			return err
 		}
-		opts.CACertFile, opts.CRLFile = filepath.Join(st.CADir, "ca_crt.pem"), filepath.Join(st.CADir, "ca_crl.pem")
+		opts.CACertFile = filepath.Join(st.CADir, "ca_crt.pem")
+		if st.CRLFile == "" {
+			opts.CRLFile = filepath.Join(st.CADir, "ca_crl.pem")
+		}
 		if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
 			certPEM, keyPEM, err := opts.CA.Generate(st.Certname, st.DNSAltNames)
 			if err != nil {
@@ -201,9 +134,6 @@ func serveMaster(cmd *cobra.Command, s streams, g *globalOptions, st *masterSett
 			}
 			logger.Info("generated the server's certificate", "certname", st.Certname, "ssldir", st.SSLDir)
 		}
-	}
-	if st.CRLFile != "" {
-		opts.CRLFile = st.CRLFile
 	}
 	if opts.Certificate, err = tls.LoadX509KeyPair(certFile, keyFile); err != nil {
 		return fmt.Errorf("the server's certificate: %w (make it with gapply ca generate %s --dns-alt-names ...)", err, st.Certname)
@@ -221,17 +151,4 @@ func serveMaster(cmd *cobra.Command, s streams, g *globalOptions, st *masterSett
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return srv.Serve(ctx, l)
-}
-
-func (r masterRepo) source() (gitsync.Source, error) {
-	src := gitsync.Source{URL: r.URL, Mirrors: r.Mirrors, Depth: r.Depth,
-		Auth: gitsync.Auth{SSHKeyFile: r.SSHKeyFile, KnownHostsFiles: r.KnownHosts}}
-	if r.Keyring != "" {
-		data, err := os.ReadFile(r.Keyring)
-		if err != nil {
-			return src, fmt.Errorf("repository keyring: %w", err)
-		}
-		src.Keyring = string(data)
-	}
-	return src, nil
 }
