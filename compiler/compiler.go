@@ -39,6 +39,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/gapply/gapply/catalog"
+	"github.com/gapply/gapply/compiler/erb"
 	"github.com/gapply/gapply/parser"
 )
 
@@ -146,7 +147,9 @@ type compiler struct {
 	// templates are the parsed EPP files by path; eppBuf receives the
 	// output of the template being rendered.
 	templates map[string]*Template
-	eppBuf    *strings.Builder
+	// erbTemplates are the parsed ERB files by path.
+	erbTemplates map[string]*erb.Template
+	eppBuf       *strings.Builder
 	// firstFile is the first manifest collected, whose directory is the
 	// environment root; hiera is loaded on the first lookup (hieraDone),
 	// and hieraData caches its data files.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/gapply/gapply/compiler/erb"
 )
@@ -73,26 +72,13 @@ func (cl *call) renderERB(args []any, what string, load func(string) (*erb.Templ
 	return out.String(), nil
 }
 
-// erbTemplates caches parsed templates by path, size and modification
-// time, so a template used by many resources is parsed once, and a
-// long-running master sees a changed file; it is safe for concurrent
-// compilations.
-var erbTemplates sync.Map
-
-type erbKey struct {
-	path  string
-	size  int64
-	mtime int64
-}
-
+// erbTemplate parses the template at path once per compilation, as EPP
+// templates are (compiler.templates): a template used by many resources is
+// parsed once, and nothing outlives the compilation, so a long-running
+// master, whose trees change with every commit, keeps no old templates.
 func (c *compiler) erbTemplate(path string) (*erb.Template, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	key := erbKey{path, fi.Size(), fi.ModTime().UnixNano()}
-	if t, ok := erbTemplates.Load(key); ok {
-		return t.(*erb.Template), nil
+	if t, ok := c.erbTemplates[path]; ok {
+		return t, nil
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -102,7 +88,10 @@ func (c *compiler) erbTemplate(path string) (*erb.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	erbTemplates.Store(key, t)
+	if c.erbTemplates == nil {
+		c.erbTemplates = map[string]*erb.Template{}
+	}
+	c.erbTemplates[path] = t
 	return t, nil
 }
 
