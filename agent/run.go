@@ -239,10 +239,7 @@ func (r *run) finish(state *runState, rep *report.Report, fallback *report.Fallb
 	}
 	dir := r.cfg.stateDir()
 	var errs []error
-	if err := rep.Save(dir); err != nil {
-		errs = append(errs, err)
-	}
-	if err := rep.Archive(dir, r.cfg.Report.Keep); err != nil {
+	if err := rep.SaveAndArchive(dir, r.cfg.Report.Keep); err != nil {
 		errs = append(errs, err)
 	}
 	if p := r.cfg.Report.PrometheusFile; p != "" {

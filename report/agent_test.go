@@ -132,3 +132,37 @@ func TestWriteText(t *testing.T) {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
 }
+
+// SaveAndArchive, the agent's path, leaves exactly what Save and Archive
+// leave, with the report encoded once.
+func TestSaveAndArchiveIsSaveThenArchive(t *testing.T) {
+	r := stale()
+	one, two := t.TempDir(), t.TempDir()
+	if err := r.SaveAndArchive(one, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Save(two); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Archive(two, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{one, two} {
+		if names, err := History(dir); err != nil || len(names) != 1 {
+			t.Fatalf("history of %s: %v %v", dir, names, err)
+		}
+	}
+	histOne, _ := History(one)
+	histTwo, _ := History(two)
+	for _, pair := range [][2]string{
+		{filepath.Join(one, ReportFile), filepath.Join(two, ReportFile)},
+		{filepath.Join(one, SummaryFile), filepath.Join(two, SummaryFile)},
+		{histOne[0], histTwo[0]},
+	} {
+		a, errA := os.ReadFile(pair[0])
+		b, errB := os.ReadFile(pair[1])
+		if errA != nil || errB != nil || !bytes.Equal(a, b) || len(a) == 0 {
+			t.Errorf("%s and %s differ (%v %v)", pair[0], pair[1], errA, errB)
+		}
+	}
+}

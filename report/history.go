@@ -19,12 +19,32 @@ const HistoryDir = "reports"
 // reports beyond keep (keep < 1 keeps one). The history lets an operator
 // see when a node started failing, not only that its last run failed.
 func (r *Report) Archive(dir string, keep int) error {
-	hist := filepath.Join(dir, HistoryDir)
-	if err := os.MkdirAll(hist, 0o700); err != nil {
-		return fmt.Errorf("archiving report: %w", err)
-	}
 	js, err := r.MarshalFile()
 	if err != nil {
+		return fmt.Errorf("archiving report: %w", err)
+	}
+	return r.archive(dir, keep, js)
+}
+
+// SaveAndArchive is Save then Archive with the report encoded once: an
+// agent run writes both, and a large report's encoding is most of the
+// cost of writing it.
+func (r *Report) SaveAndArchive(dir string, keep int) error {
+	js, err := r.MarshalFile()
+	if err != nil {
+		return err
+	}
+	if err := r.save(dir, js); err != nil {
+		return err
+	}
+	return r.archive(dir, keep, js)
+}
+
+// archive writes js, the encoded report, into the history under dir and
+// keeps the newest keep reports there.
+func (r *Report) archive(dir string, keep int, js []byte) error {
+	hist := filepath.Join(dir, HistoryDir)
+	if err := os.MkdirAll(hist, 0o700); err != nil {
 		return fmt.Errorf("archiving report: %w", err)
 	}
 	name := r.Time.UTC().Format("20060102T150405.000000000Z")

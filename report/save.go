@@ -27,6 +27,11 @@ func (r *Report) Save(dir string) error {
 	if err != nil {
 		return err
 	}
+	return r.save(dir, js)
+}
+
+// save writes js, the encoded report, and the summary into dir.
+func (r *Report) save(dir string, js []byte) error {
 	files := []struct {
 		name string
 		data []byte
