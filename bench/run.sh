@@ -44,14 +44,14 @@ go build -o "$WORK/bin/gen" ./bench/gen
 go build -o "$WORK/bin/physlimit" ./bench/physlimit
 
 # retire PATH...: moves the trees of the last run out of the way instead of
-# deleting them. ext4 will not hand out an inode freed in the last few
-# minutes while other free ones exist (recently_deleted() in its inode
-# allocator), and it checks each candidate against the inode table: right
-# after an rm -rf of 10,000 files, every file the next run creates costs
-# ~0.5 ms more, and the more the later the repetition. No machine's first
-# run comes right after deleting the very tree it builds, so both tools are
-# measured on a filesystem with no fresh deletions; the retired trees are
-# deleted when the benchmark ends.
+# deleting them. An ext4 filesystem without a journal (this VM's root is
+# one) will not hand out an inode freed in the last minute or more, and
+# its allocator checks each free candidate of the group against the inode
+# table on every create (recently_deleted()): right after an rm -rf of
+# 10,000 files, each file the next run creates cost ~0.5 ms more, which
+# no real first run pays. Both tools are measured on a filesystem with no
+# fresh deletions of the benchmark's own; the retired trees are deleted
+# when the benchmark ends.
 retire() {
 	local p
 	for p in "$@"; do
