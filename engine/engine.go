@@ -17,6 +17,10 @@
 // reported as out of sync and still send (no-op) events, so the report
 // shows which refreshes would have happened.
 //
+// A sequential walk has the other cores check the next resources ahead of
+// their turn until the run changes something (readahead.go), which makes a
+// run that changes nothing faster without changing what it does or prints.
+//
 // With Options.Parallel above one, several resources are checked and
 // changed at once, but lines are printed, and the report lists resources,
 // in the order of the sequential run: the output does not depend on
@@ -155,6 +159,13 @@ type walker struct {
 	opts  Options
 	impls []resources.Resource
 	st    []state
+	// ahead reads checks ahead in a sequential walk; nil otherwise.
+	ahead *readAhead
+}
+
+// env is what a resource gets from the run, with slot's logger.
+func (w *walker) env(slot *logSlot) *resources.Env {
+	return &resources.Env{Bucket: w.opts.Bucket, Log: slot.logger, ModulePath: w.opts.ModulePath, Catalog: w.cat}
 }
 
 // walk runs every resource once its dependencies are done, up to
@@ -189,6 +200,11 @@ func (w *walker) walk(ctx context.Context, done func(int)) {
 	// keep their grown stacks: a fresh goroutine would grow its stack
 	// again for every check.
 	sequential := len(free) == 1
+	if sequential {
+		if w.ahead = startReadAhead(ctx, w); w.ahead != nil {
+			defer w.ahead.stop()
+		}
+	}
 	jobs := make(chan job, len(free))
 	finishedCh := make(chan job, len(free))
 	if !sequential {
@@ -281,11 +297,11 @@ func (w *walker) run(ctx context.Context, i int, slot *logSlot) {
 			s.events = 0
 		}
 	}()
-	env := &resources.Env{Bucket: w.opts.Bucket, Log: slot.logger, ModulePath: w.opts.ModulePath, Catalog: w.cat}
+	env := w.env(slot)
 	impl := w.impls[i]
 	noop := w.opts.Noop || isNoop(nd.res)
 
-	changes, err := impl.Check(ctx, env)
+	changes, err := w.check(ctx, i, env)
 	if err != nil {
 		s.rec.log(log.ErrorLevel, "%s: Could not evaluate: %v", ref, err)
 		s.status.Failed = true
@@ -298,6 +314,24 @@ func (w *walker) run(ctx context.Context, i int, slot *logSlot) {
 		}
 	}
 	w.refresh(ctx, i, env, impl, noop)
+}
+
+// check returns what resource i's check finds: read ahead, or checked now.
+func (w *walker) check(ctx context.Context, i int, env *resources.Env) ([]resources.Change, error) {
+	if w.ahead != nil {
+		if r := w.ahead.take(ctx, i); r != nil {
+			w.st[i].rec.append(&r.rec)
+			return r.changes, r.err
+		}
+	}
+	return w.impls[i].Check(ctx, env)
+}
+
+// changing is called before the run changes or refreshes anything.
+func (w *walker) changing() {
+	if w.ahead != nil {
+		w.ahead.changing()
+	}
 }
 
 // skip reports whether a dependency of i failed or was skipped, logging
@@ -347,6 +381,7 @@ func (w *walker) change(ctx context.Context, i int, env *resources.Env, impl res
 		s.events, s.noopEvents = len(changes), true
 		return true
 	}
+	w.changing()
 	err := impl.Apply(ctx, env, changes)
 	resources.NoteChange()
 	if err != nil {
@@ -399,6 +434,7 @@ func (w *walker) refresh(ctx context.Context, i int, env *resources.Env, impl re
 		s.events++
 		return
 	}
+	w.changing()
 	err := r.Refresh(ctx, env)
 	resources.NoteChange()
 	if err != nil {

@@ -42,6 +42,17 @@ func (r *record) add(e entry) {
 	r.mu.Unlock()
 }
 
+// append moves the entries of from to the end of r.
+func (r *record) append(from *record) {
+	from.mu.Lock()
+	entries := from.entries
+	from.entries = nil
+	from.mu.Unlock()
+	r.mu.Lock()
+	r.entries = append(r.entries, entries...)
+	r.mu.Unlock()
+}
+
 // replay logs the entries through l.
 func (r *record) replay(l *log.Logger) {
 	r.mu.Lock()

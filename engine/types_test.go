@@ -23,8 +23,9 @@ import (
 // "apply T", "refresh T") to the file named by "journal". "fail" makes
 // "check", "apply", "refresh" or "new" fail ("panic" panics in the check); "delay" (milliseconds) slows
 // its check so that parallel runs finish out of order; "say" is logged
-// through the Env's logger during the check. Enginetestplain is the same
-// without the ability to refresh.
+// through the Env's logger during the check; "ahead" (true) lets the engine
+// check it ahead of its turn (resources.Prechecker). Enginetestplain is the
+// same without the ability to refresh.
 const (
 	testType      = "Enginetest"
 	testPlainType = "Enginetestplain"
@@ -32,7 +33,7 @@ const (
 
 func init() {
 	params := []resources.Param{{Name: "path"}, {Name: "content"}, {Name: "journal"},
-		{Name: "fail"}, {Name: "delay"}, {Name: "say"}}
+		{Name: "fail"}, {Name: "delay"}, {Name: "say"}, {Name: "ahead"}}
 	resources.Register(&resources.Type{Name: "enginetest", Params: params, New: newTestResource(true)})
 	resources.Register(&resources.Type{Name: "enginetestplain", Params: params, New: newTestResource(false)})
 }
@@ -40,6 +41,7 @@ func init() {
 type testResource struct {
 	title, path, content, journal, fail, say string
 	delay                                    time.Duration
+	ahead                                    bool
 }
 
 type refreshingTestResource struct{ *testResource }
@@ -49,6 +51,7 @@ func newTestResource(refresh bool) func(r *catalog.Resource) (resources.Resource
 		str := func(k string) string { s, _ := r.Parameters[k].(string); return s }
 		t := &testResource{title: r.Title, path: str("path"), content: str("content"),
 			journal: str("journal"), fail: str("fail"), say: str("say")}
+		t.ahead, _ = r.Parameters["ahead"].(bool)
 		if d, ok := r.Parameters["delay"].(int); ok {
 			t.delay = time.Duration(d) * time.Millisecond
 		}
@@ -77,6 +80,8 @@ func (t *testResource) note(what string) {
 	defer f.Close()
 	fmt.Fprintf(f, "%s %s\n", what, t.title)
 }
+
+func (t *testResource) Precheckable() bool { return t.ahead }
 
 func (t *testResource) Check(ctx context.Context, env *resources.Env) ([]resources.Change, error) {
 	t.note("check")

@@ -594,3 +594,7 @@ func (e *execRes) credential() (*syscall.Credential, error) {
 	}
 	return cred, nil
 }
+
+// Precheckable: an exec's check is a stat of its creates paths unless an
+// unless or onlyif command has to run.
+func (e *execRes) Precheckable() bool { return len(e.unless) == 0 && len(e.onlyif) == 0 }

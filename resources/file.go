@@ -809,3 +809,7 @@ func describeFile(ctx context.Context, path string) (*catalog.Resource, error) {
 	p["mtime"] = formatSumTime(fi.ModTime())
 	return r, nil
 }
+
+// Precheckable: a file's check reads the filesystem (and the sources it
+// copies) only.
+func (f *fileRes) Precheckable() bool { return true }

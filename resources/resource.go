@@ -63,6 +63,15 @@ type Refresher interface {
 	Refresh(ctx context.Context, env *Env) error
 }
 
+// Prechecker is implemented by resources whose Check only reads the
+// machine's state, without starting a process, so that the engine may run
+// it ahead of the resource's turn, on another core, while the run has
+// changed nothing yet (see engine's read-ahead). An exec with an unless or
+// onlyif command is not one: its command runs when Puppet would run it.
+type Prechecker interface {
+	Precheckable() bool
+}
+
 // Change is one property that differs. From and To are the current and
 // desired values; the engine prints them quoted ('0644'), except a list,
 // which the resource gives in Puppet's list form (['0']) and which is
