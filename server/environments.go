@@ -59,6 +59,9 @@ type snapshot struct {
 	parseDiags hcl.Diagnostics
 	modulePath []string
 	settings   map[string]any
+	// sums caches the checksums of the files served from the tree
+	// (see source.checksum).
+	sums sync.Map
 }
 
 func newEnvironments(opts Options) (*environments, error) {

@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // maxMetadatas bounds the entries of one recursive file_metadatas answer.
@@ -43,10 +44,10 @@ type Checksum struct {
 // directory of the environment that has it. The module's files directory is
 // opened as an os.Root, so neither ".." nor a symbolic link committed to the
 // repository can reach outside it.
-func (s *Server) openSource(w http.ResponseWriter, r *http.Request) (root *os.Root, rel string, ok bool) {
+func (s *Server) openSource(w http.ResponseWriter, r *http.Request) (root *os.Root, rel string, snap *snapshot, ok bool) {
 	if mount := r.PathValue("mount"); mount != "modules" {
 		httpError(w, http.StatusNotFound, "Not Found: no mount point %q (gapply serves puppet:///modules/NAME/PATH)", mount)
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	module, rest, _ := strings.Cut(r.PathValue("path"), "/")
 	if rest == "" {
@@ -54,7 +55,7 @@ func (s *Server) openSource(w http.ResponseWriter, r *http.Request) (root *os.Ro
 	}
 	if !fs.ValidPath(rest) || module == "" || !fs.ValidPath(module) || strings.Contains(module, "/") {
 		httpError(w, http.StatusBadRequest, "invalid file path %q", r.PathValue("path"))
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	env := r.URL.Query().Get("environment")
 	if env == "" {
@@ -63,7 +64,7 @@ func (s *Server) openSource(w http.ResponseWriter, r *http.Request) (root *os.Ro
 	snap, err := s.envs.get(r.Context(), env)
 	if err != nil {
 		httpError(w, http.StatusNotFound, "%v", err)
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	for _, dir := range snap.modulePath {
 		root, err := os.OpenRoot(filepath.Join(dir, module, "files"))
@@ -71,20 +72,21 @@ func (s *Server) openSource(w http.ResponseWriter, r *http.Request) (root *os.Ro
 			continue
 		}
 		if _, err := root.Lstat(rest); err == nil {
-			return root, rest, true
+			return root, rest, snap, true
 		}
 		root.Close()
 	}
 	httpError(w, http.StatusNotFound, "Not Found: could not find file_metadata modules/%s", r.PathValue("path"))
-	return nil, "", false
+	return nil, "", nil, false
 }
 
 func (s *Server) handleFileMetadata(w http.ResponseWriter, r *http.Request) {
-	root, rel, ok := s.openSource(w, r)
+	root, rel, snap, ok := s.openSource(w, r)
 	if !ok {
 		return
 	}
 	defer root.Close()
+	src := source{root: root, sums: &snap.sums}
 	q := r.URL.Query()
 	follow := q.Get("links") == "follow"
 	base := "/modules/" + r.PathValue("path")
@@ -92,9 +94,9 @@ func (s *Server) handleFileMetadata(w http.ResponseWriter, r *http.Request) {
 	var out any
 	var err error
 	if !plural {
-		out, err = metadata(root, rel, ".", base, follow)
+		out, err = src.metadata(rel, ".", base, follow)
 	} else {
-		out, err = metadatas(root, rel, base, follow, isTrue(q.Get("recurse")))
+		out, err = src.metadatas(rel, base, follow, isTrue(q.Get("recurse")))
 	}
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "file metadata for %s: %v", base, err)
@@ -112,7 +114,15 @@ func isTrue(v string) bool {
 	return false
 }
 
-func metadata(root *os.Root, name, relative, base string, follow bool) (FileMetadata, error) {
+// source is a module's files directory in one commit's tree, with the
+// checksums already computed in that tree.
+type source struct {
+	root *os.Root
+	sums *sync.Map // path in the tree -> "{sha256}hex"
+}
+
+func (src source) metadata(name, relative, base string, follow bool) (FileMetadata, error) {
+	root := src.root
 	stat := root.Lstat
 	if follow {
 		stat = root.Stat
@@ -125,16 +135,11 @@ func metadata(root *os.Root, name, relative, base string, follow bool) (FileMeta
 	switch {
 	case st.Mode().IsRegular():
 		m.Type = "file"
-		f, err := root.Open(name)
+		sum, err := src.checksum(name)
 		if err != nil {
 			return m, err
 		}
-		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return m, err
-		}
-		m.Checksum = Checksum{Type: "sha256", Value: "{sha256}" + hex.EncodeToString(h.Sum(nil))}
+		m.Checksum = Checksum{Type: "sha256", Value: sum}
 	case st.IsDir():
 		m.Type = "directory"
 		m.Checksum = Checksum{Type: "ctime", Value: "{ctime}" + st.ModTime().UTC().Format("2006-01-02 15:04:05 -0700")}
@@ -149,10 +154,33 @@ func metadata(root *os.Root, name, relative, base string, follow bool) (FileMeta
 	return m, nil
 }
 
+// checksum hashes the file name once per commit: a commit's tree never
+// changes, and every agent of an environment asks for the same sources on
+// every run.
+func (src source) checksum(name string) (string, error) {
+	key := filepath.Join(src.root.Name(), name)
+	if sum, ok := src.sums.Load(key); ok {
+		return sum.(string), nil
+	}
+	f, err := src.root.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	sum := "{sha256}" + hex.EncodeToString(h.Sum(nil))
+	src.sums.Store(key, sum)
+	return sum, nil
+}
+
 // metadatas lists rel and, with recurse, everything below it, parents
 // before children.
-func metadatas(root *os.Root, rel, base string, follow, recurse bool) ([]FileMetadata, error) {
-	top, err := metadata(root, rel, ".", base, follow)
+func (src source) metadatas(rel, base string, follow, recurse bool) ([]FileMetadata, error) {
+	root := src.root
+	top, err := src.metadata(rel, ".", base, follow)
 	if err != nil || !recurse || top.Type != "directory" {
 		return []FileMetadata{top}, err
 	}
@@ -168,7 +196,7 @@ func metadatas(root *os.Root, rel, base string, follow, recurse bool) ([]FileMet
 		if rel == "." {
 			relative = p
 		}
-		m, err := metadata(root, p, relative, path.Join(base, relative), follow)
+		m, err := src.metadata(p, relative, path.Join(base, relative), follow)
 		if err != nil {
 			return err
 		}
@@ -179,7 +207,7 @@ func metadatas(root *os.Root, rel, base string, follow, recurse bool) ([]FileMet
 }
 
 func (s *Server) handleFileContent(w http.ResponseWriter, r *http.Request) {
-	root, rel, ok := s.openSource(w, r)
+	root, rel, _, ok := s.openSource(w, r)
 	if !ok {
 		return
 	}
