@@ -719,9 +719,10 @@ func (p *parser) parsePrimary() Expr {
 		a.Loc = p.rangeFrom(start)
 		return a
 	case tLBrace:
-		if p.noBrace == 0 {
-			return p.parseHash()
-		}
+		// Where an operand is expected a brace can only open a hash, even
+		// in a condition (`if $h == {} {`): noBrace only stops a brace
+		// that follows a complete operand from continuing it.
+		return p.parseHash()
 	case tLParen:
 		p.next()
 		saved := p.noBrace

@@ -127,7 +127,7 @@ func TestErrors(t *testing.T) {
 		{"$x = @(END)\nbody\n", "1:6: syntax error: unterminated heredoc: no end tag 'END' found"},
 		{"1 = 2", "1:1: syntax error: cannot assign to this expression, expected a variable or an array of variables"},
 		{"case $x { 'a' { } }", "1:15: syntax error: expected ':' but found '{'"},
-		{"if $x { } elsif { }", "1:17: syntax error: expected an expression but found '{'"},
+		{"if $x { } elsif { }", "1:20: syntax error: expected '{' but found end of file"},
 		{"unless $x { } elsif $y { }", "1:15: syntax error: 'unless' does not support 'elsif'"},
 		{"node { }", "1:6: syntax error: expected a node name (string, regular expression or default) but found '{'"},
 		{"class { 'x': 'y' => 1 }", "1:14: syntax error: expected an attribute name but found string"},
