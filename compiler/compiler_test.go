@@ -398,7 +398,7 @@ func TestErrors(t *testing.T) {
 		{"access on undef", "$x = $facts['nope']['deeper']\n",
 			[]string{"1:6: Operator '[]' is not applicable to an Undef Value."}},
 		{"comparison", "$x = 'a' < 1\n",
-			[]string{"1:6: Comparison of: String < Integer, is not possible"}},
+			[]string{"1:6: Comparison of: String < Integer, is not possible. Caused by 'A String is not comparable to a non String'."}},
 		{"division by zero", "$x = 1 / 0\n",
 			[]string{"1:6: Division by 0"}},
 		{"no selector match", "$x = 'a' ? { 'b' => 1 }\n",

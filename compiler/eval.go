@@ -329,7 +329,7 @@ func (c *compiler) evalIf(e *parser.If, s *scope) (any, error) {
 
 // matches tests a case option or selector match against the subject:
 // default always matches, a regexp matches strings (setting $0..$9 in s),
-// a type matches its instances, an array matches an equal array, anything
+// a type matches its instances (a type value matches Type[T]), an array matches an equal array, anything
 // else compares with ==.
 func (c *compiler) matches(subject, m any, s *scope) bool {
 	switch m := m.(type) {
@@ -342,9 +342,8 @@ func (c *compiler) matches(subject, m any, s *scope) bool {
 		}
 		return c.regexpMatch(m, str, s)
 	case TypeRef:
-		if t, ok := subject.(TypeRef); ok {
-			return equal(t, m)
-		}
+		// As in Puppet, also when the subject is a type: case Integer
+		// matches Type[Numeric], not Integer.
 		return isInstance(subject, m)
 	}
 	return equal(subject, m)
@@ -482,6 +481,11 @@ func (c *compiler) evalBinary(e *parser.Binary, s *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lt, isType := asType(l); isType {
+		if v, ok := compareTypes(e.Op, lt, r); ok {
+			return v, nil
+		}
+	}
 	switch e.Op {
 	case parser.OpEq:
 		return equal(l, r), nil
@@ -490,7 +494,7 @@ func (c *compiler) evalBinary(e *parser.Binary, s *scope) (any, error) {
 	case parser.OpLt, parser.OpGt, parser.OpLe, parser.OpGe:
 		n, ok := compare(l, r)
 		if !ok {
-			return nil, errorf(e.Range(), "Comparison of: %s %s %s, is not possible", typeName(l), e.Op, typeName(r))
+			return nil, errorf(e.Range(), "Comparison of: %s %s %s, is not possible. Caused by '%s'.", comparedLabel(l), e.Op, comparedLabel(r), notComparable(l))
 		}
 		switch e.Op {
 		case parser.OpLt:

@@ -208,16 +208,7 @@ func matchType(v any, t TypeRef) []mismatch {
 		if !ok {
 			return plainMismatch(v, bare)
 		}
-		var types, size []any
-		for _, x := range p {
-			if _, isInt := x.(int64); isInt {
-				size = append(size, x)
-			} else if _, isDef := x.(Default); isDef && len(types) > 0 {
-				size = append(size, x)
-			} else {
-				types = append(types, x)
-			}
-		}
+		types, size := tupleParams(p)
 		if size == nil {
 			size = []any{int64(len(types)), int64(len(types))}
 		}
@@ -286,15 +277,8 @@ func matchType(v any, t TypeRef) []mismatch {
 			return nil
 		}
 	case "Type":
-		switch x := v.(type) {
-		case TypeRef:
-			if len(p) == 0 {
-				return nil
-			}
-			if pt, ok := p[0].(TypeRef); ok && (pt.Name == "Any" || strings.EqualFold(pt.Name, x.Name)) {
-				return nil
-			}
-		case catalog.Ref:
+		// Type[T] holds the types assignable to T.
+		if x, ok := asType(v); ok && (len(p) == 0 || assignable(paramType(p[0]), x)) {
 			return nil
 		}
 	case "Sensitive":
