@@ -424,6 +424,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	sc.vars["title"] = variable{value: title, at: &at}
 	sc.vars["name"] = variable{value: title, at: &at}
 	sc.vars["module_name"] = variable{value: dc.module, at: &at}
+	attrs = withDefaults(attrs, s, name)
 	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {
 		if rel, ok := relationMetaparams[a.name]; ok {

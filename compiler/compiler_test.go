@@ -341,6 +341,24 @@ notify { 'own': message => 'own' }
 	}
 }
 
+// TestDefinedTypeDefaults: `Type { }` defaults also reach instances of a
+// defined type, inner scopes first, and a body's own value wins.
+func TestDefinedTypeDefaults(t *testing.T) {
+	cat := mustCompile(t, `define web::site($port = 80, $docroot = '/srv') {
+  notify { "${title} ${port} ${docroot}": }
+}
+Web::Site { port => 8080 }
+class inner { Web::Site { docroot => '/var/www' } web::site { 'b': } }
+include inner
+web::site { 'a': }
+web::site { 'c': port => 443 }
+`)
+	want := []string{"b 8080 /var/www", "a 8080 /srv", "c 443 /srv"}
+	if diff := cmp.Diff(want, messages(cat)); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+}
+
 func TestChains(t *testing.T) {
 	cat := mustCompile(t, `notify { 'a': } -> notify { 'b': } ~> Notify['c']
 notify { 'c': }
@@ -387,6 +405,10 @@ func TestErrors(t *testing.T) {
 			}},
 		{"unknown parameter in defaults", "Notify { mesage => 'x' }\n",
 			[]string{"1:10: unknown parameter 'mesage' for Notify (did you mean 'message'?)"}},
+		{"unknown parameter in defaults of a defined type", "define d($port = 1) { }\nD { prot => 2 }\nd { 'x': }\n",
+			[]string{"2:5: unknown parameter 'prot' for D[x] (did you mean 'port'?)"}},
+		{"defaults of an unknown type", "Nosuch { a => 1 }\n",
+			[]string{"1:1: Unknown resource type: 'nosuch'"}},
 		{"missing required", testType + " { 'a': color => 'red' }\n",
 			[]string{"1:16: Gapply_ctest[a]: expects a value for parameter 'size'"}},
 		{"validation by the type", testType + " { 'a': size => 1, color => 'green' }\n",

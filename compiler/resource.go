@@ -231,15 +231,7 @@ func (c *compiler) declare(rt *resources.Type, title string, body *parser.Resour
 	c.declared[ref] = &m.at
 	// Defaults apply to attributes the body does not set. attrs is
 	// shared by the titles of the body, so it is copied before growing.
-	all := attrs
-	if defaults := s.resourceDefaults(rt.Name); len(defaults) > 0 {
-		all = slices.Grow(slices.Clone(attrs), len(defaults))
-		for _, d := range defaults {
-			if !slices.ContainsFunc(all, func(a attr) bool { return a.name == d.name }) {
-				all = append(all, d)
-			}
-		}
-	}
+	all := withDefaults(attrs, s, rt.Name)
 	res := &catalog.Resource{
 		Type:       ref.Type,
 		Title:      title,
@@ -464,16 +456,40 @@ func toRef(v any, at hcl.Range) (catalog.Ref, error) {
 	return catalog.Ref{}, errorf(at, "expected a resource reference such as File['/x'], got %s", quoted(v))
 }
 
+// withDefaults is attrs plus the defaults in scope s for type typ that
+// attrs does not set. attrs is shared by the titles of a body, so it is
+// copied before growing.
+func withDefaults(attrs []attr, s *scope, typ string) []attr {
+	defaults := s.resourceDefaults(typ)
+	if len(defaults) == 0 {
+		return attrs
+	}
+	all := slices.Grow(slices.Clone(attrs), len(defaults))
+	for _, d := range defaults {
+		if !slices.ContainsFunc(all, func(a attr) bool { return a.name == d.name }) {
+			all = append(all, d)
+		}
+	}
+	return all
+}
+
 // evalResourceDefaults records `Type { attr => value }` in the scope.
+// Defaults for a defined type (`Apache::Vhost { port => 8080 }`) are
+// kept by its name; its parameters check them when an instance is
+// declared, as Puppet does.
 func (c *compiler) evalResourceDefaults(e *parser.ResourceDefaults, s *scope) (any, error) {
 	typeName := strings.ToLower(strings.TrimPrefix(e.Type.Name, "::"))
 	rt, ok := resources.Lookup(typeName)
-	if !ok {
+	if !ok && !c.findDefine(typeName, e.Type.Range()) {
 		return nil, errorf(e.Type.Range(), "Unknown resource type: '%s'", typeName)
 	}
 	attrs, err := c.evalAttrs(e.Ops, s)
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		s.addDefault(typeName, attrs)
+		return nil, nil
 	}
 	var defs []attr
 	for _, a := range attrs {
