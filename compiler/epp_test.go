@@ -73,7 +73,7 @@ notify { 'h': message => epp('m/free.epp', {'a' => 1, 'b' => [2]}) }
 }
 
 func TestEPPSyntaxErrorsAreLocated(t *testing.T) {
-	_, diags := ParseEPP("bad.epp", []byte("line1\n<% if { %>\n"))
+	_, diags := ParseEPP("bad.epp", []byte("line1\n<% if ) { %>\n"))
 	if !diags.HasErrors() || diags[0].Subject == nil || diags[0].Subject.Filename != "bad.epp" || diags[0].Subject.Start.Line != 2 {
 		t.Errorf("want an error on bad.epp line 2, got %v", diags)
 	}
