@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -11,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/log"
 
 	"github.com/gapply/gapply/ca"
 	"github.com/gapply/gapply/gitsync"
@@ -371,4 +375,86 @@ func TestRevokedClientCannotResumeSession(t *testing.T) {
 		t.Fatalf("revoked client resumed its session (resumed=%v)", resumed)
 	}
 	t.Logf("refused: %v", err)
+}
+
+// TestUnchangedSourcesAreNotFetchedAgain: an agent's second run takes the
+// puppet:/// files it fetched before whose checksum the master still gives,
+// and downloads only the file that a new commit changed.
+func TestUnchangedSourcesAreNotFetchedAgain(t *testing.T) {
+	p := newPKI(t, true)
+	repo := newRepo(t, siteManifest)
+	m := startMaster(t, p, server.Options{Repo: gitsync.Source{URL: repo}, CA: p.ca, SyncEvery: 10 * time.Millisecond})
+	logs := &lockedBuffer{}
+	c := agent(t, "web1", "127.0.0.1", m.port, client.Config{Log: log.NewWithOptions(logs, log.Options{Level: log.DebugLevel})})
+	vardir := t.TempDir()
+	apply := func() (outdir, reused string) {
+		t.Helper()
+		logs.reset()
+		outdir = t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := c.Run(ctx, client.RunOptions{VarDir: vardir, Facts: map[string]any{"outdir": outdir}})
+		if err != nil || out.Report.Status == "failed" {
+			t.Fatalf("run: %v %+v", err, out)
+		}
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "source unchanged since the last run") {
+				reused += line[strings.Index(line, "puppet:///"):] + "\n"
+			}
+		}
+		return outdir, reused
+	}
+	if _, reused := apply(); reused != "" {
+		t.Errorf("first run reused %s", reused)
+	}
+	outdir, reused := apply()
+	want := "puppet:///modules/demo/data.txt\npuppet:///modules/demo/tree/a.txt\npuppet:///modules/demo/tree/b/c\n"
+	if reused != want {
+		t.Errorf("second run reused:\n%swant:\n%s", reused, want)
+	}
+	if got := readFile(t, filepath.Join(outdir, "tree", "b", "c")); got != "c\n" {
+		t.Errorf("reused source applied as %q", got)
+	}
+
+	writeTestFile(t, filepath.Join(repo, "modules/demo/files/data.txt"), "changed\n")
+	git(t, repo, "commit", "-q", "-am", "change data.txt")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		outdir, reused = apply()
+		if readFile(t, filepath.Join(outdir, "data")) == "changed\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the master never served the new commit")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if want := "puppet:///modules/demo/tree/a.txt\npuppet:///modules/demo/tree/b/c\n"; reused != want {
+		t.Errorf("after a commit changing data.txt, reused:\n%swant:\n%s", reused, want)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for a logger that may be called from
+// several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -104,13 +105,22 @@ type FileMetadata struct {
 // dir/NAME/files/..., the layout of a module directory: the returned
 // module path lets the file type resolve those sources locally. A source the
 // master does not have is skipped; the resource then fails as in Puppet.
+// The metadata of every source is asked for on every run, but a file that
+// the last run fetched to the same place with the checksum the master
+// gives now is kept rather than downloaded again: most runs change no
+// source, and every agent of a fleet runs every half hour.
 func (c *Client) FetchFiles(ctx context.Context, cat *catalog.Catalog, dir string) ([]string, error) {
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	f := fetch{dir: dir, previous: dir + ".previous"}
+	if err := os.RemoveAll(f.previous); err != nil {
 		return nil, err
 	}
+	if err := os.Rename(dir, f.previous); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	defer os.RemoveAll(f.previous)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -125,7 +135,7 @@ func (c *Client) FetchFiles(ctx context.Context, cat *catalog.Catalog, dir strin
 				continue
 			}
 			seen[rel] = true
-			if err := c.fetchTree(ctx, rel, dir); err != nil {
+			if err := c.fetchTree(ctx, rel, f); err != nil {
 				return nil, err
 			}
 		}
@@ -163,9 +173,15 @@ func moduleSource(src string) (string, bool) {
 	return rel, true
 }
 
+// fetch is where FetchFiles puts the files of this run, and where the last
+// run's are until it ends.
+type fetch struct {
+	dir, previous string
+}
+
 // fetchTree fetches the metadata of modules/rel (recursively) and the
 // content of each file in it.
-func (c *Client) fetchTree(ctx context.Context, rel, dir string) error {
+func (c *Client) fetchTree(ctx context.Context, rel string, f fetch) error {
 	q := url.Values{"environment": {c.cfg.Environment}, "recurse": {"true"}, "links": {"manage"}}
 	u := c.masterURL() + "/puppet/v3/file_metadatas/modules/" + escapePath(rel) + "?" + q.Encode()
 	data, err := do(ctx, c.http, http.MethodGet, u, "", nil)
@@ -181,18 +197,35 @@ func (c *Client) fetchTree(ctx context.Context, rel, dir string) error {
 		return fmt.Errorf("agent: file metadata for %s: %w", rel, err)
 	}
 	module, rest, _ := strings.Cut(rel, "/")
-	base := filepath.Join(dir, module, "files", filepath.FromSlash(rest))
+	base := filepath.Join(module, "files", filepath.FromSlash(rest))
 	for _, m := range metas {
 		if !filepathLocal(m.RelativePath) {
 			return fmt.Errorf("agent: the master sent an unsafe path %q for %s", m.RelativePath, rel)
 		}
-		target := filepath.Join(base, filepath.FromSlash(m.RelativePath))
+		local := filepath.Join(base, filepath.FromSlash(m.RelativePath))
 		sub := path.Join(rel, m.RelativePath)
-		if err := c.fetchOne(ctx, m, sub, target); err != nil {
+		if err := c.fetchOne(ctx, m, sub, f, local); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reuse moves the file the last run fetched to local into this run's
+// tree if its content has the checksum want, and reports whether it did.
+func (f fetch) reuse(local, want string) bool {
+	old := filepath.Join(f.previous, local)
+	data, err := os.ReadFile(old)
+	if err != nil || want != sha256Sum(data) {
+		return false
+	}
+	target := filepath.Join(f.dir, local)
+	return os.MkdirAll(filepath.Dir(target), 0o755) == nil && os.Rename(old, target) == nil
+}
+
+func sha256Sum(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "{sha256}" + hex.EncodeToString(sum[:])
 }
 
 func filepathLocal(p string) bool { return p == "." || filepath.IsLocal(filepath.FromSlash(p)) }
@@ -205,7 +238,8 @@ func escapePath(p string) string {
 	return strings.Join(parts, "/")
 }
 
-func (c *Client) fetchOne(ctx context.Context, m FileMetadata, rel, target string) error {
+func (c *Client) fetchOne(ctx context.Context, m FileMetadata, rel string, f fetch, local string) error {
+	target := filepath.Join(f.dir, local)
 	switch m.Type {
 	case "directory":
 		return os.MkdirAll(target, 0o755)
@@ -215,17 +249,21 @@ func (c *Client) fetchOne(ctx context.Context, m FileMetadata, rel, target strin
 		}
 		return os.Symlink(m.Destination, target)
 	case "file":
+		if want := m.Checksum.Value; want != "" && f.reuse(local, want) {
+			c.log.Debug("source unchanged since the last run", "source", "puppet:///modules/"+rel)
+			return nil
+		}
 		u := c.masterURL() + "/puppet/v3/file_content/modules/" + escapePath(rel) + "?environment=" + url.QueryEscape(c.cfg.Environment)
 		data, err := do(ctx, c.http, http.MethodGet, u, "", nil)
 		if err != nil {
 			return fmt.Errorf("agent: file content: %w", err)
 		}
-		sum := sha256.Sum256(data)
-		if want := m.Checksum.Value; want != "" && want != "{sha256}"+hex.EncodeToString(sum[:]) {
+		if want := m.Checksum.Value; want != "" && want != sha256Sum(data) {
 			return fmt.Errorf("agent: content of puppet:///modules/%s does not match its checksum %s (changed on the master during the run?)", rel, want)
 		}
-		// FetchFiles emptied dir: a plain write, without writeFile's
-		// fsync and rename, which only a file that is replaced needs.
+		// This run's tree starts empty: a plain write, without
+		// writeFile's fsync and rename, which only a file that is
+		// replaced needs.
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
