@@ -242,8 +242,14 @@ func bareWordAsVariable(e parser.Expr) parser.Expr {
 	return e
 }
 
+// compileRegexp compiles a Puppet (Ruby) regular expression: see
+// rubyToRE2 for what differs from Go's syntax.
 func compileRegexp(src string, rng hcl.Range) (*Regexp, error) {
-	re, err := regexp.Compile(src)
+	goSrc, err := rubyToRE2(src)
+	if err != nil {
+		return nil, errorf(rng, "invalid regular expression /%s/: %v", src, err)
+	}
+	re, err := regexp.Compile(goSrc)
 	if err != nil {
 		return nil, errorf(rng, "invalid regular expression /%s/: %v", src, err)
 	}

@@ -68,11 +68,11 @@ func fnValidateRe(cl *call, args []any) (any, error) {
 	s := ToString(args[0])
 	res := flatten(args[1])
 	for _, r := range res {
-		re, err := regexp.Compile(ToString(r))
+		re, err := compileRegexp(ToString(r), cl.expr.Range())
 		if err != nil {
-			return nil, cl.errorf("invalid regular expression %s: %v", quoted(r), err)
+			return nil, err
 		}
-		if re.MatchString(s) {
+		if re.Re.MatchString(s) {
 			return nil, nil
 		}
 	}
