@@ -304,7 +304,7 @@ func (c *compiler) bindParams(ref catalog.Ref, params []*parser.Param, given []a
 		}
 		if !have && ref.Type == "Class" {
 			// Automatic parameter lookup: class::param in Hiera.
-			hv, found, err := c.hieraLookup(className(ref.Title)+"::"+p.Name, "first")
+			hv, found, err := c.hieraLookup(className(ref.Title)+"::"+p.Name, nil)
 			if err != nil {
 				errs = append(errs, errorf(at, "%s: looking up parameter '%s': %v", ref, p.Name, err))
 				continue

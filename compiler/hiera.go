@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -24,8 +25,19 @@ import (
 // Paths and string values interpolate %{facts.os.family},
 // %{::trusted.certname}, %{environment} and any top-scope variable, with
 // dots digging into hashes. A missing data file is skipped. Merge
-// strategies: first (default), unique, hash, deep. lookup_options in the
-// data are not read: give the strategy to lookup().
+// strategies: first (default), unique, hash, deep; deep takes Puppet's
+// options (knockout_prefix, merge_hash_arrays, sort_merged_arrays).
+//
+// lookup_options in the data (any level, environment or module) map a
+// key, or a regexp of keys written as a string starting with '^', to
+// options: merge (a strategy, or {strategy => deep, ...}) applies when
+// lookup() is given no merge and to automatic class-parameter lookup;
+// convert_to: Sensitive (or [Sensitive]) wraps the value found, whatever
+// the merge. As in Puppet 7, the lookup_options of the levels and layers
+// are combined by a hash merge (the higher level's options for a key
+// replace the lower one's, whole), the environment over the module; an
+// exact key wins over the patterns, then the first matching pattern. A
+// module may give options only for keys of its own namespace.
 //
 // Automatic class-parameter lookup asks for "class::param" when a class
 // is declared without that parameter, before its default.
@@ -46,6 +58,32 @@ type hieraConfig struct {
 	// modules caches the module layer by module name: the module's
 	// hiera.yaml, or nil when it has none (environment config only).
 	modules map[string]*hieraConfig
+	// envOptions are the environment levels' lookup_options, highest
+	// priority first, once read (nil before).
+	envOptions []any
+	// options caches the lookup_options that apply to the keys of a
+	// module (by module name; "" for keys without a namespace).
+	options map[string]*lookupOptions
+}
+
+// lookupOptions are the lookup_options for the keys of one module, read
+// from the data: per exact key, then per pattern in the data's order.
+type lookupOptions struct {
+	keys     map[string]*Hash
+	patterns []optionPattern
+}
+
+type optionPattern struct {
+	re   *regexp.Regexp
+	opts *Hash
+}
+
+// mergeSpec is a merge strategy with the deep merge's options.
+type mergeSpec struct {
+	strategy       string
+	knockoutPrefix string
+	hashArrays     bool
+	sortArrays     bool
 }
 
 type hieraLevel struct {
@@ -259,9 +297,11 @@ func (c *compiler) interpolateData(v any) any {
 	return v
 }
 
-// hieraLookup finds key in the hierarchy with a merge strategy. found is
-// false when no level has it.
-func (c *compiler) hieraLookup(key, strategy string) (any, bool, error) {
+// hieraLookup finds key in the hierarchy and the module layer. merge is
+// lookup()'s merge argument: a strategy name, a hash with a strategy and
+// options, or nil for none given (the key's lookup_options decide, else
+// first found). found is false when no level has it.
+func (c *compiler) hieraLookup(key string, merge any) (any, bool, error) {
 	if !c.hieraDone {
 		c.hieraDone = true
 		cfg, err := loadHiera(hieraPath(c.opts, c.firstFile), c.opts.HieraConfig != "")
@@ -276,29 +316,233 @@ func (c *compiler) hieraLookup(key, strategy string) (any, bool, error) {
 		}
 		c.hiera = cfg
 	}
-	if c.hiera == nil {
-		return nil, false, nil // its hiera.yaml failed to load: reported
+	if key == lookupOptionsKey {
+		return nil, false, nil // reserved, never data (as in Puppet)
 	}
-	values, err := c.hieraLevels(c.hiera, key, strategy, nil)
+	opts, err := c.keyOptions(key)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(values) > 0 && strategy == "first" {
+	if merge == nil && opts != nil {
+		merge, _ = opts.Get("merge")
+	}
+	m, err := parseMerge(merge)
+	if err != nil {
+		return nil, false, err
+	}
+	v, found, err := c.hieraFind(key, m)
+	if err != nil || !found || opts == nil {
+		return v, found, err
+	}
+	if to, ok := opts.Get("convert_to"); ok {
+		v, err = convertLookup(key, v, to)
+	}
+	return v, true, err
+}
+
+// lookupOptionsKey is the reserved key of the options in data files.
+const lookupOptionsKey = "lookup_options"
+
+// hieraFind looks key up in the environment's levels, then in the layer
+// of the module of its namespace, merging what it finds with m.
+func (c *compiler) hieraFind(key string, m mergeSpec) (any, bool, error) {
+	values, err := c.hieraLevels(c.hiera, key, m.strategy, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(values) > 0 && m.strategy == "first" {
 		return values[0], true, nil
 	}
-	if mod, _, ok := strings.Cut(strings.TrimPrefix(key, "::"), "::"); ok {
+	if mod := keyModule(key); mod != "" {
 		cfg, err := c.moduleHiera(mod)
 		if err != nil {
 			return nil, false, err
 		}
-		if values, err = c.hieraLevels(cfg, key, strategy, values); err != nil {
+		if values, err = c.hieraLevels(cfg, key, m.strategy, values); err != nil {
 			return nil, false, err
 		}
 	}
 	if len(values) == 0 {
 		return nil, false, nil
 	}
-	return mergeValues(values, strategy)
+	return mergeValues(values, m)
+}
+
+// keyModule is the module a key belongs to: "ntp" for ntp::servers, ""
+// for a key without a namespace.
+func keyModule(key string) string {
+	mod, _, ok := strings.Cut(strings.TrimPrefix(key, "::"), "::")
+	if !ok {
+		return ""
+	}
+	return mod
+}
+
+// parseMerge reads a merge argument: nil (first found), a strategy name,
+// or a hash with strategy and the deep merge's options.
+func parseMerge(merge any) (mergeSpec, error) {
+	m := mergeSpec{strategy: "first"}
+	switch x := merge.(type) {
+	case nil:
+	case string:
+		m.strategy = x
+	case *Hash:
+		s, _ := x.Get("strategy")
+		m.strategy = ToString(s)
+		if p, ok := x.Get("knockout_prefix"); ok && p != nil {
+			m.knockoutPrefix = ToString(p)
+		}
+		b, _ := x.Get("merge_hash_arrays")
+		m.hashArrays = b == true
+		b, _ = x.Get("sort_merged_arrays")
+		m.sortArrays = b == true
+	default:
+		return m, fmt.Errorf("a merge must be a String or a Hash, got %s", typeName(merge))
+	}
+	switch m.strategy {
+	case "first", "unique", "hash", "deep":
+		return m, nil
+	}
+	return m, fmt.Errorf("unknown merge strategy '%s': use first, unique, hash or deep", m.strategy)
+}
+
+// convertLookup applies a convert_to option to a value found for key.
+// Puppet calls new() with the type; Sensitive, the one modules use, is
+// what gapply supports.
+func convertLookup(key string, v, to any) (any, error) {
+	args, isList := to.([]any)
+	if !isList {
+		args = []any{to}
+	}
+	name := ""
+	if len(args) > 0 {
+		name = ToString(args[0])
+	}
+	if name != "Sensitive" || len(args) != 1 {
+		return nil, fmt.Errorf("the convert_to lookup_option for key '%s' is %s: only Sensitive is supported", key, quoted(to))
+	}
+	if s, ok := v.(*Sensitive); ok {
+		return s, nil
+	}
+	return &Sensitive{Value: v}, nil
+}
+
+// keyOptions finds the lookup_options that apply to key: those of its
+// exact name, else of the first pattern that matches it; nil for none.
+func (c *compiler) keyOptions(key string) (*Hash, error) {
+	key = strings.TrimPrefix(key, "::")
+	mod := keyModule(key)
+	lo, err := c.moduleOptions(mod)
+	if err != nil || lo == nil {
+		return nil, err
+	}
+	if o, ok := lo.keys[key]; ok {
+		return o, nil
+	}
+	for _, p := range lo.patterns {
+		if p.re.MatchString(key) {
+			return p.opts, nil
+		}
+	}
+	return nil, nil
+}
+
+// moduleOptions reads, once, the lookup_options for the keys of module
+// mod: the environment's, hash-merged over the module's own.
+func (c *compiler) moduleOptions(mod string) (*lookupOptions, error) {
+	if lo, seen := c.hiera.options[mod]; seen {
+		return lo, nil
+	}
+	values, err := c.optionLevels(c.hiera, "")
+	if err != nil {
+		return nil, err
+	}
+	if mod != "" {
+		cfg, err := c.moduleHiera(mod)
+		if err != nil {
+			return nil, err
+		}
+		if values, err = c.optionLevels(cfg, mod); err != nil {
+			return nil, err
+		}
+		values = slices.Concat(c.hiera.envOptions, values)
+	}
+	var lo *lookupOptions
+	if len(values) > 0 {
+		merged, _, err := mergeValues(values, mergeSpec{strategy: "hash"})
+		if err != nil {
+			return nil, err
+		}
+		if lo, err = compileOptions(merged.(*Hash)); err != nil {
+			return nil, err
+		}
+	}
+	if c.hiera.options == nil {
+		c.hiera.options = map[string]*lookupOptions{}
+	}
+	c.hiera.options[mod] = lo
+	return lo, nil
+}
+
+// optionLevels returns the lookup_options hashes of the levels of cfg,
+// highest priority first, checked: a module (mod) may only name keys of
+// its own namespace.
+func (c *compiler) optionLevels(cfg *hieraConfig, mod string) ([]any, error) {
+	if mod == "" && c.hiera.envOptions != nil {
+		return c.hiera.envOptions, nil
+	}
+	values, err := c.hieraLevels(cfg, lookupOptionsKey, "hash", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range values {
+		h, ok := v.(*Hash)
+		if !ok {
+			return nil, fmt.Errorf("value of %s must be a hash", lookupOptionsKey)
+		}
+		if mod == "" {
+			continue
+		}
+		for _, k := range h.Keys() {
+			ks := ToString(k)
+			if strings.HasPrefix(ks, "^") && !strings.HasPrefix(ks[1:], mod+"::") {
+				return nil, fmt.Errorf("all %s patterns must match a key starting with module name '%s'", lookupOptionsKey, mod)
+			}
+			if !strings.HasPrefix(ks, "^") && !strings.HasPrefix(ks, mod+"::") {
+				return nil, fmt.Errorf("all %s keys must start with module name '%s'", lookupOptionsKey, mod)
+			}
+		}
+	}
+	if mod == "" {
+		if values == nil {
+			values = []any{}
+		}
+		c.hiera.envOptions = values
+	}
+	return values, nil
+}
+
+// compileOptions sorts merged lookup_options into exact keys and
+// patterns.
+func compileOptions(h *Hash) (*lookupOptions, error) {
+	lo := &lookupOptions{keys: map[string]*Hash{}}
+	for i, k := range h.Keys() {
+		ks := ToString(k)
+		opts, ok := h.Values()[i].(*Hash)
+		if !ok {
+			return nil, fmt.Errorf("%s for '%s' must be a hash, got %s", lookupOptionsKey, ks, typeName(h.Values()[i]))
+		}
+		if !strings.HasPrefix(ks, "^") {
+			lo.keys[ks] = opts
+			continue
+		}
+		re, err := regexp.Compile(ks)
+		if err != nil {
+			return nil, fmt.Errorf("%s pattern '%s': %v", lookupOptionsKey, ks, err)
+		}
+		lo.patterns = append(lo.patterns, optionPattern{re: re, opts: opts})
+	}
+	return lo, nil
 }
 
 // hieraLevels appends the values of key found in the levels of cfg (nil
@@ -355,8 +599,8 @@ func (c *compiler) moduleHiera(mod string) (*hieraConfig, error) {
 }
 
 // mergeValues merges the values found, highest priority first.
-func mergeValues(values []any, strategy string) (any, bool, error) {
-	switch strategy {
+func mergeValues(values []any, m mergeSpec) (any, bool, error) {
+	switch m.strategy {
 	case "unique":
 		out := []any{}
 		seen := map[string]bool{}
@@ -369,56 +613,156 @@ func mergeValues(values []any, strategy string) (any, bool, error) {
 			}
 		}
 		return out, true, nil
-	case "hash", "deep":
+	case "hash":
 		out := NewHash()
 		for i := len(values) - 1; i >= 0; i-- {
 			h, ok := values[i].(*Hash)
 			if !ok {
-				return nil, false, fmt.Errorf("a %s merge needs Hash values, got %s", strategy, typeName(values[i]))
-			}
-			if strategy == "deep" {
-				out = deepMergeHash(out, h)
-				continue
+				return nil, false, fmt.Errorf("a %s merge needs Hash values, got %s", m.strategy, typeName(values[i]))
 			}
 			for j, k := range h.Keys() {
 				out.Set(k, h.Values()[j])
 			}
 		}
 		return out, true, nil
+	case "deep":
+		out := values[len(values)-1]
+		for i := len(values) - 2; i >= 0; i-- {
+			out = hieraDeepMerge(values[i], out, m)
+		}
+		return out, true, nil
 	}
 	return values[0], true, nil
 }
 
-// deepMergeHash merges b over a recursively: hashes merge, arrays
-// concatenate without repeats, anything else from b wins.
-func deepMergeHash(a, b *Hash) *Hash {
-	out := NewHash()
-	for i, k := range a.Keys() {
-		out.Set(k, a.Values()[i])
+// hieraDeepMerge merges src (the higher priority) into dest as Puppet's deep
+// merge does (the deep_merge gem): hashes merge key by key, arrays are
+// united (dest's elements first), anything else from src wins. With a
+// knockout_prefix, "--x" in a src array removes x from dest, "--" alone
+// empties it, and a src string with the prefix knocks dest out to "".
+// merge_hash_arrays merges arrays of hashes element by element;
+// sort_merged_arrays sorts merged arrays. Neither value is modified.
+func hieraDeepMerge(src, dest any, m mergeSpec) any {
+	if src == nil {
+		return dest
 	}
-	for i, k := range b.Keys() {
-		bv := b.Values()[i]
-		av, ok := out.Get(k)
+	if dest == nil || dest == false {
+		return src
+	}
+	switch s := src.(type) {
+	case *Hash:
+		d, ok := dest.(*Hash)
 		if !ok {
-			out.Set(k, bv)
-			continue
+			return overwriteUnmergeable(src, m)
 		}
-		ah, aIsHash := av.(*Hash)
-		bh, bIsHash := bv.(*Hash)
-		aa, aIsArr := av.([]any)
-		ba, bIsArr := bv.([]any)
-		switch {
-		case aIsHash && bIsHash:
-			out.Set(k, deepMergeHash(ah, bh))
-		case aIsArr && bIsArr:
-			// Puppet's deep merge keeps the lower level's elements first.
-			merged, _, _ := mergeValues([]any{aa, ba}, "unique")
-			out.Set(k, merged)
-		default:
-			out.Set(k, bv)
+		out := NewHash()
+		for i, k := range d.Keys() {
+			out.Set(k, d.Values()[i])
 		}
+		for i, k := range s.Keys() {
+			sv := s.Values()[i]
+			if dv, ok := out.Get(k); ok && dv != nil && dv != false {
+				out.Set(k, hieraDeepMerge(sv, dv, m))
+			} else {
+				out.Set(k, hieraDeepMerge(sv, sv, m))
+			}
+		}
+		return out
+	case []any:
+		return deepMergeArray(s, dest, m)
+	}
+	return overwriteUnmergeable(src, m)
+}
+
+func deepMergeArray(src []any, dest any, m mergeSpec) any {
+	ko := m.knockoutPrefix
+	src = slices.Clone(src)
+	if ko != "" && slices.Contains(src, any(ko)) {
+		src = slices.DeleteFunc(src, func(x any) bool { return x == any(ko) })
+		if _, isArr := dest.([]any); isArr {
+			dest = []any{}
+		} else {
+			dest = nil
+		}
+	}
+	d, ok := dest.([]any)
+	if !ok {
+		if dest == nil {
+			return src
+		}
+		return overwriteUnmergeable(src, m)
+	}
+	d = slices.Clone(d)
+	if ko != "" {
+		src = slices.DeleteFunc(src, func(x any) bool {
+			s, isStr := x.(string)
+			if !isStr || !strings.HasPrefix(s, ko) {
+				return false
+			}
+			item := strings.TrimPrefix(s, ko)
+			d = slices.DeleteFunc(d, func(e any) bool { return e == any(item) || e == any(s) })
+			return true
+		})
+	}
+	var out []any
+	if m.hashArrays && allHashes(src) && allHashes(d) {
+		for i, e := range d {
+			var se any = NewHash()
+			if i < len(src) {
+				se = src[i]
+			}
+			out = append(out, hieraDeepMerge(se, e, m))
+		}
+		if len(src) > len(d) {
+			out = append(out, src[len(d):]...)
+		}
+	} else {
+		united, _, _ := mergeValues([]any{d, src}, mergeSpec{strategy: "unique"})
+		out = united.([]any)
+	}
+	if m.sortArrays {
+		// Ruby's sort: numbers by value, strings bytewise.
+		slices.SortStableFunc(out, func(a, b any) int {
+			if af, ok := asFloat(a); ok {
+				if bf, ok := asFloat(b); ok {
+					return cmpOrdered(af, bf)
+				}
+			}
+			return strings.Compare(ToString(a), ToString(b))
+		})
 	}
 	return out
+}
+
+// overwriteUnmergeable is src replacing a value it cannot merge with;
+// with a knockout_prefix, a src string or array carrying the prefix
+// knocks the value out to "".
+func overwriteUnmergeable(src any, m mergeSpec) any {
+	if m.knockoutPrefix == "" {
+		return src
+	}
+	switch s := src.(type) {
+	case string:
+		if strings.HasPrefix(s, m.knockoutPrefix) {
+			return ""
+		}
+	case []any:
+		for _, x := range s {
+			if xs, ok := x.(string); ok && strings.HasPrefix(xs, m.knockoutPrefix) {
+				return ""
+			}
+		}
+	}
+	return src
+}
+
+func allHashes(list []any) bool {
+	for _, x := range list {
+		if _, ok := x.(*Hash); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // fnLookup is lookup(name, [type], [merge], [default]) or lookup(name,
@@ -437,25 +781,20 @@ func fnLookup(cl *call, args []any) (any, error) {
 		names = append(names, s)
 	}
 	var typ *TypeRef
-	strategy := "first"
+	var merge any // nil: the keys' lookup_options decide
 	var dflt any
 	hasDefault := false
-	setStrategy := func(v any) error {
-		switch m := v.(type) {
-		case nil:
-		case string:
-			strategy = m
-		case *Hash:
-			s, _ := m.Get("strategy")
-			strategy = ToString(s)
+	setMerge := func(v any) error {
+		switch v.(type) {
+		case nil, string, *Hash:
 		default:
 			return cl.paramError("merge", "a value of type String or Hash", v)
 		}
-		switch strategy {
-		case "first", "unique", "hash", "deep":
-			return nil
+		if _, err := parseMerge(v); err != nil {
+			return cl.errorf("%v", err)
 		}
-		return cl.errorf("unknown merge strategy '%s': use first, unique, hash or deep", strategy)
+		merge = v
+		return nil
 	}
 	if len(args) == 2 {
 		if opts, ok := args[1].(*Hash); ok {
@@ -465,7 +804,7 @@ func fnLookup(cl *call, args []any) (any, error) {
 				}
 			}
 			if v, ok := opts.Get("merge"); ok {
-				if err := setStrategy(v); err != nil {
+				if err := setMerge(v); err != nil {
 					return nil, err
 				}
 			}
@@ -481,7 +820,7 @@ func fnLookup(cl *call, args []any) (any, error) {
 		typ = &t
 	}
 	if len(args) >= 3 {
-		if err := setStrategy(args[2]); err != nil {
+		if err := setMerge(args[2]); err != nil {
 			return nil, err
 		}
 	}
@@ -489,7 +828,7 @@ func fnLookup(cl *call, args []any) (any, error) {
 		dflt, hasDefault = args[3], true
 	}
 	for _, name := range names {
-		v, found, err := cl.c.hieraLookup(name, strategy)
+		v, found, err := cl.c.hieraLookup(name, merge)
 		if err != nil {
 			return nil, cl.errorf("%v", err)
 		}
