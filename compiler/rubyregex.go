@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -68,7 +69,7 @@ func (t *reTranslator) translate(s string, inlined bool) (string, error) {
 				if !known {
 					return "", fmt.Errorf("undefined name <%s> reference in \\g<%s>", name, name)
 				}
-				if contains(open, name) || contains(t.calling, name) {
+				if slices.Contains(open, name) || slices.Contains(t.calling, name) {
 					return "", fmt.Errorf("recursive subroutine call \\g<%s> is not supported", name)
 				}
 				t.calling = append(t.calling, name)
@@ -247,13 +248,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
