@@ -50,6 +50,19 @@ func deferredFromMap(m map[string]any) (*Deferred, bool) {
 // DeferredFunc is a function the node can run for a Deferred value.
 type DeferredFunc func(args []any) (any, error)
 
+// Sensitive is the result of a node function that must not be shown
+// (Deferred('new', [Sensitive, ...]) in Puppet). As Puppet's resolver
+// does, a parameter whose Deferred value resolves to one gets the plain
+// value and becomes a sensitive parameter, redacted in logs and reports;
+// one that ends up inside an array or a hash is its redaction, and a
+// function receiving one as an argument sees the redaction too.
+type Sensitive struct {
+	Value any
+}
+
+// String is the redaction, so that no formatting shows the value.
+func (s *Sensitive) String() string { return Redacted }
+
 // ResolveDeferred returns cat with every Deferred parameter value replaced
 // by the result of its function from fns. Resources without Deferred
 // values are shared with cat; the others are copies, so cat itself (which
@@ -60,6 +73,7 @@ func ResolveDeferred(cat *Catalog, fns map[string]DeferredFunc) (*Catalog, error
 	var out *Catalog
 	for i, r := range cat.Resources {
 		var params map[string]any
+		var sensitive []string // parameters that resolved to a Sensitive
 		for _, k := range sortedKeys(r.Parameters) {
 			v := r.Parameters[k]
 			if !hasDeferred(v) {
@@ -75,7 +89,13 @@ func ResolveDeferred(cat *Catalog, fns map[string]DeferredFunc) (*Catalog, error
 					params[pk] = pv
 				}
 			}
-			params[k] = rv
+			if s, ok := rv.(*Sensitive); ok {
+				rv = s.Value
+				if !r.IsSensitive(k) && !slices.Contains(sensitive, k) {
+					sensitive = append(sensitive, k)
+				}
+			}
+			params[k] = redactNested(rv)
 		}
 		if params == nil {
 			continue
@@ -87,6 +107,9 @@ func ResolveDeferred(cat *Catalog, fns map[string]DeferredFunc) (*Catalog, error
 		}
 		nr := *r
 		nr.Parameters = params
+		if sensitive != nil {
+			nr.Sensitive = slices.Concat(r.Sensitive, sensitive)
+		}
 		out.Resources[i] = &nr
 	}
 	if out == nil {
@@ -118,6 +141,24 @@ func hasDeferred(v any) bool {
 		}
 	}
 	return false
+}
+
+// redactNested replaces the Sensitive results inside arrays and hashes
+// with their redaction (a parameter gets only its own value unwrapped).
+func redactNested(v any) any {
+	switch x := v.(type) {
+	case *Sensitive:
+		return Redacted
+	case []any:
+		for i, e := range x {
+			x[i] = redactNested(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactNested(e)
+		}
+	}
+	return v
 }
 
 // resolve computes v, calling the functions of the Deferred values in it,

@@ -21,7 +21,11 @@ import (
 //	sprintf(format, args)   Ruby's format: %s %d %x %o %f %e %g with flags and widths
 //	split(string, sep)      split on a literal separator
 //	upcase(s), downcase(s)
+//	new(Sensitive, value)   value as a Sensitive: the parameter becomes
+//	                        sensitive (Puppet's way to defer a secret)
 //
+// As in Puppet 7, an argument that is Sensitive is not unwrapped for
+// the call: sprintf('%s', $secret) gives "Sensitive [value redacted]".
 // A Deferred naming anything else fails the run before any resource is
 // applied, naming the resource and the parameter.
 var nodeFunctions = map[string]catalog.DeferredFunc{
@@ -31,6 +35,23 @@ var nodeFunctions = map[string]catalog.DeferredFunc{
 	"split":    deferredSplit,
 	"upcase":   deferredString(strings.ToUpper),
 	"downcase": deferredString(strings.ToLower),
+	"new":      deferredNew,
+}
+
+// deferredNew is new(Type, value) for the one type a node needs:
+// Sensitive, whose result the catalog's resolver unwraps into a
+// sensitive parameter.
+func deferredNew(args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("expects 2 arguments, got %d", len(args))
+	}
+	if args[0] != "Sensitive" {
+		return nil, fmt.Errorf("only new(Sensitive, value) runs on the node, got type %v", args[0])
+	}
+	if s, ok := args[1].(*catalog.Sensitive); ok {
+		return s, nil
+	}
+	return &catalog.Sensitive{Value: args[1]}, nil
 }
 
 func deferredFile(args []any) (any, error) {
