@@ -3,10 +3,10 @@ package server
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/gapply/gapply/gitsync"
+	"github.com/gapply/gapply/server/client"
 )
 
 // Config is the master's configuration file (/etc/gapply/master.hcl); every
@@ -93,7 +93,7 @@ func (c *Config) Options() (Options, error) {
 		Admins: c.Admins, ReportDir: c.ReportDir, CacheSize: c.CacheSize, CodeDir: c.CodeDir,
 		SyncEvery: c.SyncEvery, Manifest: c.Manifest, ModuleDirs: c.ModuleDirs,
 		Proxy:      ProxyOptions{VerifyHeader: c.VerifyHeader, DNHeader: c.DNHeader, CertHeader: c.CertHeader},
-		CACertFile: filepath.Join(c.SSLDir, "certs", "ca.pem"), CRLFile: filepath.Join(c.SSLDir, "crl.pem"),
+		CACertFile: client.SSLDir(c.SSLDir).CA(), CRLFile: client.SSLDir(c.SSLDir).CRL(),
 	}
 	var err error
 	if opts.Proxy.Trusted, err = ParseTrusted(c.TrustedProxies); err != nil {
@@ -112,5 +112,6 @@ func (c *Config) Options() (Options, error) {
 
 // CertFiles are the master's own certificate and key in ssldir.
 func (c *Config) CertFiles() (cert, key string) {
-	return filepath.Join(c.SSLDir, "certs", c.Certname+".pem"), filepath.Join(c.SSLDir, "private_keys", c.Certname+".pem")
+	d := client.SSLDir(c.SSLDir)
+	return d.Cert(c.Certname), d.Key(c.Certname)
 }

@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gapply/gapply/ca"
+	"github.com/gapply/gapply/server/client"
 )
 
 // DefaultCADir is the CA's directory: all of its state (see package ca).
@@ -124,7 +123,7 @@ name agents use as alt names.`,
 }
 
 // writeSSLDir writes a key, its certificate, the CA certificate and the CRL
-// in Puppet's ssldir layout. The key is 0600 in a 0700 directory.
+// in Puppet's ssldir layout (client.SSLDir).
 func writeSSLDir(c *ca.CA, dir, name string, certPEM, keyPEM []byte) error {
 	caPEM, err := c.CACertificate()
 	if err != nil {
@@ -134,32 +133,9 @@ func writeSSLDir(c *ca.CA, dir, name string, certPEM, keyPEM []byte) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range []struct {
-		sub  string
-		perm os.FileMode
-	}{{"certs", 0o755}, {"private_keys", 0o700}} {
-		if err := os.MkdirAll(filepath.Join(dir, d.sub), d.perm); err != nil {
-			return err
-		}
-	}
-	for _, f := range []struct {
-		path string
-		data []byte
-		perm os.FileMode
-	}{
-		{filepath.Join(dir, "private_keys", name+".pem"), keyPEM, 0o600},
-		{filepath.Join(dir, "certs", name+".pem"), certPEM, 0o644},
-		{filepath.Join(dir, "certs", "ca.pem"), caPEM, 0o644},
-		{filepath.Join(dir, "crl.pem"), crlPEM, 0o644},
-	} {
-		if err := os.WriteFile(f.path, f.data, f.perm); err != nil {
-			return err
-		}
-		if err := os.Chmod(f.path, f.perm); err != nil {
-			return err
-		}
-	}
-	return nil
+	return client.SSLDir(dir).WriteIdentity(client.Identity{
+		Certname: name, KeyPEM: keyPEM, CertPEM: certPEM, CACertPEM: caPEM, CRLPEM: crlPEM,
+	})
 }
 
 func (o *caOptions) listCmd(s streams) *cobra.Command {

@@ -129,15 +129,12 @@ func New(cfg Config) (*Client, error) {
 	return &Client{cfg: cfg, log: l}, nil
 }
 
-func (c *Client) path(parts ...string) string {
-	return filepath.Join(append([]string{c.cfg.SSLDir}, parts...)...)
-}
-
-func (c *Client) caPath() string   { return c.path("certs", "ca.pem") }
-func (c *Client) crlPath() string  { return c.path("crl.pem") }
-func (c *Client) keyPath() string  { return c.path("private_keys", c.cfg.Certname+".pem") }
-func (c *Client) csrPath() string  { return c.path("certificate_requests", c.cfg.Certname+".pem") }
-func (c *Client) certPath() string { return c.path("certs", c.cfg.Certname+".pem") }
+func (c *Client) ssl() SSLDir      { return SSLDir(c.cfg.SSLDir) }
+func (c *Client) caPath() string   { return c.ssl().CA() }
+func (c *Client) crlPath() string  { return c.ssl().CRL() }
+func (c *Client) keyPath() string  { return c.ssl().Key(c.cfg.Certname) }
+func (c *Client) csrPath() string  { return c.ssl().CSR(c.cfg.Certname) }
+func (c *Client) certPath() string { return c.ssl().Cert(c.cfg.Certname) }
 
 func baseURL(host string, port int) string {
 	return "https://" + net.JoinHostPort(host, strconv.Itoa(port))
