@@ -2,18 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 
-	"github.com/google/renameio/v2"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
+
+	"github.com/gapply/gapply/hclmanifest"
 )
 
 // stdinName is how fmt names standard input in its messages.
@@ -67,98 +63,48 @@ func (f *formatter) arg(arg string) {
 			f.fail(err)
 			return
 		}
-		f.source(stdinName, src, func(out []byte) error {
-			_, err := f.s.out.Write(out)
-			return err
-		})
-		return
-	}
-	st, err := os.Stat(arg)
-	if err != nil {
-		f.fail(err)
-		return
-	}
-	if !st.IsDir() {
-		if !strings.HasSuffix(arg, ".hcl") {
-			f.fail(fmt.Errorf("%s: gapply fmt formats HCL manifests (.hcl) only", arg))
+		out, diags := hclmanifest.Format(stdinName, src)
+		if diags.HasErrors() {
+			f.syntaxError(stdinName, src, diags)
 			return
 		}
-		f.file(arg)
-		return
-	}
-	err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if path != arg && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
+		f.changed = f.changed || !bytes.Equal(out, src)
+		if f.check {
+			if !bytes.Equal(out, src) {
+				fmt.Fprintln(f.s.out, stdinName)
 			}
-			return nil
+			return
 		}
-		if !d.IsDir() && strings.HasSuffix(path, ".hcl") {
-			f.file(path)
+		if _, err := f.s.out.Write(out); err != nil {
+			f.fail(err)
 		}
-		return nil
-	})
-	if err != nil {
+		return
+	}
+	if err := hclmanifest.ManifestFiles(arg, f.file); err != nil {
 		f.fail(err)
 	}
 }
 
-// file formats one file in place. A link is followed, so that the file it
-// points to is rewritten and the link stays a link.
+// file formats one file in place and prints its name if it changed (or,
+// with check, would change).
 func (f *formatter) file(path string) {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
+	changed, src, err := hclmanifest.FormatFile(path, f.check)
+	var diags hcl.Diagnostics
+	switch {
+	case errors.As(err, &diags):
+		f.syntaxError(path, src, diags)
+	case err != nil:
 		f.fail(err)
-		return
-	}
-	st, err := os.Stat(real)
-	if err != nil {
-		f.fail(err)
-		return
-	}
-	src, err := os.ReadFile(real)
-	if err != nil {
-		f.fail(err)
-		return
-	}
-	f.source(path, src, func(out []byte) error {
-		if bytes.Equal(out, src) {
-			return nil
-		}
-		if err := renameio.WriteFile(real, out, st.Mode().Perm()); err != nil {
-			return err
-		}
+	case changed:
+		f.changed = true
 		fmt.Fprintln(f.s.out, path)
-		return nil
-	})
+	}
 }
 
-// source formats src and hands the result to write, unless src does not
-// parse (reported, as apply would) or only checking: then the name of a
-// source that is not canonical is printed instead.
-func (f *formatter) source(name string, src []byte, write func([]byte) error) {
-	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
-		writeDiagnostics(f.s.err, diags, map[string][]byte{name: src})
-		f.failed = true
-		return
-	}
-	out := hclwrite.Format(src)
-	if f.check {
-		if !bytes.Equal(out, src) {
-			f.changed = true
-			fmt.Fprintln(f.s.out, name)
-		}
-		return
-	}
-	if !bytes.Equal(out, src) {
-		f.changed = true
-	}
-	if err := write(out); err != nil {
-		f.fail(err)
-	}
+// syntaxError reports a source that does not parse, as apply would.
+func (f *formatter) syntaxError(name string, src []byte, diags hcl.Diagnostics) {
+	writeDiagnostics(f.s.err, diags, map[string][]byte{name: src})
+	f.failed = true
 }
 
 func (f *formatter) fail(err error) {
