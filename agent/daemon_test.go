@@ -1,35 +1,16 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/log"
+
+	"github.com/gapply/gapply/internal/syncbuf"
 )
-
-// syncBuffer is a log destination the daemon's goroutine and the test can
-// share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // waitFor polls cond for up to a minute: a guard against hangs on a loaded
 // machine, not a statement about speed.
@@ -50,7 +31,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestDaemonReloadsConfig(t *testing.T) {
 	rig := newRepoRig(t)
 	rig.commit(rig.manifest("v1"))
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	rig.agent.Log = log.NewWithOptions(logs, log.Options{Level: log.InfoLevel})
 	rig.agent.Config.Schedule = "@yearly" // no scheduled run during the test
 	rig.agent.Config.Splay = 0

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,8 @@ import (
 	"github.com/gapply/gapply/gitsync"
 	"github.com/gapply/gapply/server"
 	"github.com/gapply/gapply/server/client"
+
+	"github.com/gapply/gapply/internal/syncbuf"
 )
 
 func readFile(t *testing.T, path string) string {
@@ -384,12 +384,12 @@ func TestUnchangedSourcesAreNotFetchedAgain(t *testing.T) {
 	p := newPKI(t, true)
 	repo := newRepo(t, siteManifest)
 	m := startMaster(t, p, server.Options{Repo: gitsync.Source{URL: repo}, CA: p.ca, SyncEvery: 10 * time.Millisecond})
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	c := agent(t, "web1", "127.0.0.1", m.port, client.Config{Log: log.NewWithOptions(logs, log.Options{Level: log.DebugLevel})})
 	vardir := t.TempDir()
 	apply := func() (outdir, reused string) {
 		t.Helper()
-		logs.reset()
+		logs.Reset()
 		outdir = t.TempDir()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -432,29 +432,4 @@ func TestUnchangedSourcesAreNotFetchedAgain(t *testing.T) {
 	if want := "puppet:///modules/demo/tree/a.txt\npuppet:///modules/demo/tree/b/c\n"; reused != want {
 		t.Errorf("after a commit changing data.txt, reused:\n%swant:\n%s", reused, want)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer for a logger that may be called from
-// several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }

@@ -18,6 +18,8 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gapply/gapply/internal/syncbuf"
 )
 
 // siteRepo is the manifest repository's working copy on the "developer's
@@ -113,7 +115,7 @@ func signingKey(t *testing.T, name string) (*openpgp.Entity, []byte) {
 type node struct {
 	name, dir, root, vardir, config string
 	daemon                          *exec.Cmd
-	log                             syncBuffer // written by the daemon while the test reads it
+	log                             syncbuf.Buffer // written by the daemon while the test reads it
 }
 
 func newNode(t *testing.T, base, name, bare, keyring, secret string) *node {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -13,28 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gapply/gapply/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer a process writes to while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // catalogAgent is one node in catalog mode: its own ssldir, vardir and
 // target root (a fact the manifest writes under).
@@ -127,7 +109,7 @@ func TestCatalogModeEndToEnd(t *testing.T) {
 	runGit(t, repo, "add", "-A")
 	runGit(t, repo, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", "site")
 
-	var masterLog syncBuffer
+	var masterLog syncbuf.Buffer
 	master := exec.Command(gapply, "master", "--config", filepath.Join(base, "master.hcl"), "--ca", "--cadir", cadir,
 		"--listen", "127.0.0.1:0", "--ssldir", filepath.Join(base, "master-ssl"), "--dns-alt-names", "localhost,IP:127.0.0.1",
 		"--codedir", filepath.Join(base, "code"), "--reportdir", filepath.Join(base, "reports"), "--repository-url", repo)
@@ -160,7 +142,7 @@ func TestCatalogModeEndToEnd(t *testing.T) {
 	a := newCatalogAgent(t, base, "agent-a.test")
 	b := newCatalogAgent(t, base, "agent-b.test")
 	t.Run("first run waits for signing, then converges", func(t *testing.T) {
-		var out syncBuffer
+		var out syncbuf.Buffer
 		cmd := a.command(gapply, port, "--detailed-exitcodes")
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
