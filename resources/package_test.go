@@ -120,19 +120,30 @@ func (c *countingRunner) Run(ctx context.Context, env []string, name string, arg
 // Many package resources share one dpkg-query.
 func TestPackageCheckQueriesOnce(t *testing.T) {
 	sysNeedTool(t, "dpkg-query", "dpkg")
-	invalidateDpkg()
 	counter := &countingRunner{commandRunner: sysRunner}
 	sysRunner = counter
 	t.Cleanup(func() { sysRunner = counter.commandRunner })
-	for _, name := range []string{"dpkg", "bash", "coreutils", "gapply-surely-not-installed"} {
-		r := sysNew(t, "package", name, map[string]any{"ensure": "present"})
-		msgs := sysCheck(t, r)
-		if want := name == "gapply-surely-not-installed"; (len(msgs) == 1) != want {
-			t.Errorf("%s: changes %v", name, msgs)
+	// Other test binaries of `go test ./...` install and remove packages
+	// at the same time, and a new dpkg database rightly costs a new
+	// query: the count holds only for checks that saw one version of it.
+	for attempt := 0; ; attempt++ {
+		invalidateDpkg()
+		counter.n.Store(0)
+		before := statKey(dpkgStatusFile)
+		for _, name := range []string{"dpkg", "bash", "coreutils", "gapply-surely-not-installed"} {
+			r := sysNew(t, "package", name, map[string]any{"ensure": "present"})
+			msgs := sysCheck(t, r)
+			if want := name == "gapply-surely-not-installed"; (len(msgs) == 1) != want {
+				t.Errorf("%s: changes %v", name, msgs)
+			}
 		}
-	}
-	if n := counter.n.Load(); n != 1 {
-		t.Errorf("%d commands for four package checks, want one dpkg-query", n)
+		if statKey(dpkgStatusFile) != before && attempt < 5 {
+			continue
+		}
+		if n := counter.n.Load(); n != 1 {
+			t.Errorf("%d commands for four package checks, want one dpkg-query", n)
+		}
+		return
 	}
 }
 
