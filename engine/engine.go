@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,10 +62,9 @@ type Options struct {
 	ModulePath []string
 }
 
-// Apply converges the machine to cat. An error before the walk (a resource
-// type that does not exist, invalid parameters, a reference to a resource
-// that is not in the catalog, a cycle) means nothing was touched and no
-// report is returned. Failures of resources during the walk are in the
+// Apply converges the machine to cat. An error before the walk (invalid
+// parameters, a reference to a resource that is not in the catalog, a
+// cycle) means nothing was touched and no report is returned. Failures of resources during the walk are in the
 // report, not in the error; the error is non-nil after the walk only when
 // ctx ended it early, and the report then marks the resources that never
 // ran as skipped.
@@ -97,10 +97,20 @@ func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Rep
 		Noop:                 opts.Noop,
 		Resources:            make([]report.ResourceStatus, 0, len(g.nodes)),
 	}
+	var providerless []string // types without a provider, in run order
 	w.walk(ctx, func(i int) {
 		w.st[i].rec.replay(opts.Log)
 		rep.Resources = append(rep.Resources, w.st[i].status)
+		if t := w.st[i].noProvider; t != "" && !slices.Contains(providerless, t) {
+			providerless = append(providerless, t)
+		}
 	})
+	// Puppet names a type without a suitable provider once, after the
+	// walk, rather than each of its resources (whose dependents already
+	// say "Dependency Firewall[x] has failures").
+	for _, t := range providerless {
+		opts.Log.Error((&resources.NoProviderError{Type: t}).Error())
+	}
 	// New files are written without an fsync each; one sync of the
 	// filesystems the run changed makes them durable before the run
 	// counts as done (resources.SyncWrites).
@@ -119,7 +129,9 @@ func Apply(ctx context.Context, cat *catalog.Catalog, opts Options) (*report.Rep
 }
 
 // build constructs every resource of cat, reporting every one that cannot
-// be built, before anything runs.
+// be built, before anything runs. A type without an implementation here
+// is one the compiler knew from a module's Ruby code: its resources get
+// resources.NoProvider and fail in their turn, as in Puppet.
 func build(cat *catalog.Catalog) ([]resources.Resource, error) {
 	impls := make([]resources.Resource, len(cat.Resources))
 	var errs []error
@@ -127,7 +139,9 @@ func build(cat *catalog.Catalog) ([]resources.Resource, error) {
 	for i, r := range cat.Resources {
 		t, ok := lookup.get(r.Type)
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s%s: unknown resource type %q", location(r), r.Ref(), r.Type))
+			// The compiler accepted the type (a module's Ruby type):
+			// the resource fails in its turn, not the whole run.
+			impls[i] = resources.NoProvider(r)
 			continue
 		}
 		impl, err := t.New(r)
@@ -149,6 +163,9 @@ type state struct {
 	// edges; noopEvents says they are would-be events of a no-op.
 	events     int
 	noopEvents bool
+	// noProvider is the type of a resource that failed because gapply
+	// has no provider for it (resources.NoProviderError).
+	noProvider string
 	// Incoming events, counted by the walk loop before the resource starts.
 	realIn, noopIn int
 }
@@ -302,6 +319,13 @@ func (w *walker) run(ctx context.Context, i int, slot *logSlot) {
 	noop := w.opts.Noop || isNoop(nd.res)
 
 	changes, err := w.check(ctx, i, env)
+	var np *resources.NoProviderError
+	if errors.As(err, &np) {
+		s.rec.log(log.DebugLevel, "%s: %v", ref, err)
+		s.noProvider = np.Type
+		s.status.Failed = true
+		return
+	}
 	if err != nil {
 		s.rec.log(log.ErrorLevel, "%s: Could not evaluate: %v", ref, err)
 		s.status.Failed = true
