@@ -254,6 +254,7 @@ func (c *compiler) declareClassFrom(name string, params []attr, resourceLike boo
 	sc.vars["title"] = variable{value: name, at: &def.NameRange}
 	sc.vars["name"] = variable{value: name, at: &def.NameRange}
 	sc.vars["module_name"] = variable{value: c.moduleName(def.NameRange.Filename), at: &def.NameRange}
+	setCallerModule(sc, caller, &def.NameRange)
 	if err := c.bindParams(ref, def.Params, params, sc, at); err != nil {
 		return ref, err
 	}
@@ -262,6 +263,20 @@ func (c *compiler) declareClassFrom(name string, params []attr, resourceLike boo
 		c.endBody(false)
 	}
 	return ref, nil
+}
+
+// setCallerModule sets $caller_module_name in the scope of a class or
+// defined resource: the module of the code that declared it, as Puppet sets
+// it (private classes compare it with $module_name, as stdlib's
+// assert_private does). Declared from code outside any module (site.pp, a
+// node block), the variable stays unset, as in Puppet.
+func setCallerModule(sc, caller *scope, at *hcl.Range) {
+	if caller == nil {
+		return
+	}
+	if v, ok := caller.local().lookup("module_name"); ok && v != nil && v != "" {
+		sc.vars["caller_module_name"] = variable{value: v, at: at}
+	}
 }
 
 // bindParams assigns the parameters of a class or defined resource in its
@@ -424,6 +439,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	sc.vars["title"] = variable{value: title, at: &at}
 	sc.vars["name"] = variable{value: title, at: &at}
 	sc.vars["module_name"] = variable{value: dc.module, at: &at}
+	setCallerModule(sc, s, &at)
 	attrs = withDefaults(attrs, s, name)
 	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/gapply/gapply/catalog"
 )
 
 // The functions of puppetlabs-stdlib that public modules call, in Go with
@@ -153,13 +151,12 @@ func fnAssertPrivate(cl *call, args []any) (any, error) {
 	if err := cl.arity(args, 0, 1); err != nil {
 		return nil, err
 	}
+	// Puppet's test: the scope's $module_name against its
+	// $caller_module_name (unset when declared from outside any module).
 	l := cl.scope.local()
-	mod := moduleOf(l.container)
-	caller := ""
-	if l.dynParent != nil {
-		caller = moduleOf(l.dynParent.local().container)
-	}
-	if mod == caller {
+	mod, _ := l.lookup("module_name")
+	caller, _ := l.lookup("caller_module_name")
+	if mod == caller || (mod == "" && caller == nil) {
 		return nil, nil
 	}
 	if len(args) == 1 && args[0] != nil {
@@ -170,20 +167,6 @@ func fnAssertPrivate(cl *call, args []any) (any, error) {
 		kind, name = "Class", l.container.Title
 	}
 	return nil, errorf(cl.expr.Range(), "%s %s is private", kind, strings.ToLower(name))
-}
-
-// moduleOf is the module a class or defined resource belongs to: the first
-// segment of its name ("" for main and for top-scope code).
-func moduleOf(ref catalog.Ref) string {
-	name := ref.Type
-	if ref.Type == "Class" {
-		name = ref.Title
-	}
-	if name == "main" || name == "" {
-		return ""
-	}
-	mod, _, _ := strings.Cut(strings.ToLower(name), "::")
-	return mod
 }
 
 // coreAlias calls the function registered as name.
