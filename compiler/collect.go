@@ -113,7 +113,9 @@ func (c *compiler) evalOverride(e *parser.ResourceOverride, s *scope) (any, erro
 // take part in a chain (Package <| |> -> Service <| |>).
 func (c *compiler) evalCollector(e *parser.Collector, s *scope) (any, error) {
 	typ := catalog.CapitalizeType(strings.TrimPrefix(e.Type.Name, "::"))
-	if _, ok := resources.Lookup(strings.ToLower(typ)); !ok {
+	if rt, err := c.resourceType(strings.ToLower(typ), e.Type.Range()); err != nil {
+		return nil, err
+	} else if rt == nil {
 		return nil, errorf(e.Type.Range(), "Resource type %s doesn't exist or cannot be collected: only built-in resource types can be collected", typ)
 	}
 	q := func(*catalog.Resource) bool { return true }

@@ -41,6 +41,7 @@ import (
 	"github.com/gapply/gapply/catalog"
 	"github.com/gapply/gapply/compiler/erb"
 	"github.com/gapply/gapply/parser"
+	"github.com/gapply/gapply/resources"
 )
 
 // Options are the inputs of a compilation besides the manifests.
@@ -64,6 +65,11 @@ type Options struct {
 	// parameters; by default the hiera.yaml of the environment root: next
 	// to the first manifest, or above it when it is in manifests/.
 	HieraConfig string
+	// ModuleFileRules checks the given manifests that lie inside the
+	// module path as module files (definitions only, each named after
+	// its file), as `puppet parser validate` does; autoloaded files are
+	// always checked.
+	ModuleFileRules bool
 	// Log receives the output of notice, warning and friends. Nil
 	// discards it.
 	Log *log.Logger
@@ -167,6 +173,9 @@ type compiler struct {
 	lowerTypes map[string]string
 	paramTypes map[*parser.Param]any
 	defCaches  map[string]*defineCache
+	// rubyTypes are the schemas of the modules' Ruby resource types
+	// read so far (rubytype.go); nil for a name that has none.
+	rubyTypes map[string]*resources.Type
 }
 
 func newCompiler(opts Options) *compiler {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gapply/gapply/catalog"
 	"github.com/gapply/gapply/parser"
-	"github.com/gapply/gapply/resources"
 )
 
 // call is what a function sees of its call site.
@@ -438,7 +437,7 @@ func (cl *call) defined(a any) (bool, error) {
 // class.
 func (c *compiler) typeExists(name string) bool {
 	name = className(name)
-	if _, ok := resources.Lookup(name); ok {
+	if rt, _ := c.resourceType(name, hcl.Range{}); rt != nil {
 		return true
 	}
 	return c.findDefine(name, hcl.Range{}) || c.findClass(name, hcl.Range{})

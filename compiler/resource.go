@@ -46,7 +46,11 @@ type attr struct {
 // evaluates to the references of those resources.
 func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, error) {
 	typeName := strings.ToLower(strings.TrimPrefix(e.Type, "::"))
-	rt, builtin := resources.Lookup(typeName)
+	rt, err := c.resourceType(typeName, e.TypeRange)
+	if err != nil {
+		return nil, err
+	}
+	builtin := rt != nil
 	if e.Form != parser.Regular && !builtin {
 		return nil, errorf(e.Range(), "%s %s resources are not supported: only built-in types can be virtual or exported", e.Form, typeName)
 	}
@@ -479,7 +483,11 @@ func withDefaults(attrs []attr, s *scope, typ string) []attr {
 // declared, as Puppet does.
 func (c *compiler) evalResourceDefaults(e *parser.ResourceDefaults, s *scope) (any, error) {
 	typeName := strings.ToLower(strings.TrimPrefix(e.Type.Name, "::"))
-	rt, ok := resources.Lookup(typeName)
+	rt, err := c.resourceType(typeName, e.Type.Range())
+	if err != nil {
+		return nil, err
+	}
+	ok := rt != nil
 	if !ok && !c.findDefine(typeName, e.Type.Range()) {
 		return nil, errorf(e.Type.Range(), "Unknown resource type: '%s'", typeName)
 	}
