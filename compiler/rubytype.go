@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -103,7 +104,7 @@ func (c *compiler) loadRubyType(name string) (*resources.Type, error) {
 		for _, m := range mods {
 			path := filepath.Join(dir, m.Name(), "lib", "puppet", "type", name+".rb")
 			src, err := os.ReadFile(path)
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 				continue
 			} else if err != nil {
 				return nil, err
@@ -394,6 +395,14 @@ func (s *rubyScan) newtype(name string) error {
 			s.add(rubyParam{name: "ensure", property: true})
 			if next := s.peek(); next.text != "do" && next.text != "{" {
 				s.cur.values = []string{"present", "absent"} // defaultvalues
+			}
+		case "validate":
+			// A parameter's own validate block replaces Puppet's check
+			// of its newvalues. (At the type's level it follows the
+			// last parameter, which then goes unchecked: lenient, never
+			// a wrong refusal.)
+			if next := s.peek(); s.cur != nil && (next.text == "do" || next.text == "{") {
+				s.cur.anyValue = true
 			}
 		case "isnamevar":
 			if s.cur == nil {

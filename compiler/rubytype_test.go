@@ -94,6 +94,7 @@ func TestRubyTypeErrors(t *testing.T) {
 // Puppet, which adds it with the first provider.
 func TestRubyTypeProviderParameter(t *testing.T) {
 	mp := t.TempDir()
+	writeFile(t, filepath.Join(mp, "README.md"), "a file beside the modules is no module\n")
 	writeFile(t, filepath.Join(mp, "m", "lib", "puppet", "type", "sprocket.rb"),
 		"Puppet::Type.newtype(:sprocket) do\n  newparam(:name, namevar: true)\n  newproperty(:teeth)\nend\n")
 	_, diags := compileIn(t, "site.pp", "sprocket { 's': teeth => 3, provider => x }", mp)
@@ -176,7 +177,7 @@ func TestScanRubyType(t *testing.T) {
 	}
 	want := []rubyParam{
 		{name: "ensure", property: true, values: []string{"present", "absent", "stopped"}},
-		{name: "label", namevar: true},
+		{name: "label", namevar: true, anyValue: true}, // its own validate block
 		{name: "colors", property: true},
 		{name: "size", property: true, values: []string{"small", "large"}, aliases: []string{"big"}},
 		{name: "serial", property: true, anyValue: true},
