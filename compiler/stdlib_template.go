@@ -2,7 +2,9 @@ package compiler
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/gapply/gapply/compiler/erb"
@@ -119,5 +121,44 @@ func (cl *call) erbEnv() *erb.Env {
 			}
 			return h
 		},
+		Call: cl.callByName,
+		SetVar: func(name string, v any) error {
+			cl.scope.local().vars[name] = variable{value: v}
+			return nil
+		},
+		Regexp: erbRegexp,
 	}
+}
+
+// callByName calls the Puppet function name for a template
+// (scope.call_function, scope.function_NAME), as if called where the
+// template was: the same scope, errors located at the template's call.
+func (cl *call) callByName(name string, args []any) (any, error) {
+	fn, ok := functions[name]
+	if !ok {
+		if f, isFunc := cl.c.findFunction(name, cl.expr); isFunc {
+			fn, ok = cl.c.userFunction(f), true
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("unknown function '%s'", name)
+	}
+	return fn(&call{c: cl.c, scope: cl.scope, expr: cl.expr, name: name}, args)
+}
+
+// erbRegexp compiles a template's /regexp/ as Puppet's regexps are
+// compiled (rubyToRE2), with Ruby's options i and m (o changes nothing
+// here); x (extended) has no RE2 form and is refused.
+func erbRegexp(source, options string) (*regexp.Regexp, error) {
+	if strings.Contains(options, "x") {
+		return nil, fmt.Errorf("the x option is not supported")
+	}
+	src, err := rubyToRE2(source)
+	if err != nil {
+		return nil, err
+	}
+	if flags := rubyFlags(strings.ReplaceAll(options, "o", "")); flags != "" {
+		src = "(?" + flags + ")" + src
+	}
+	return regexp.Compile(src)
 }

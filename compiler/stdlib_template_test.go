@@ -44,3 +44,20 @@ restrict <%= scope['ntp::restrict'].join(' ') %>
 		t.Errorf("errors: %q", errs)
 	}
 }
+
+// TestERBCallsPuppet: a template calls Puppet functions with the caller's
+// scope (scope.call_function, scope.function_NAME), sets variables the
+// templates rendered after it see (scope.setvar), and matches regexps
+// with Puppet's Ruby-regexp translation (^ is a line anchor).
+func TestERBCallsPuppet(t *testing.T) {
+	cat := mustCompile(t, `$v = '2.4.1'
+$a = inline_template("<%= scope.function_versioncmp([@v, '2.4']) %>/<%= scope.call_function('upcase', ['x']) %>")
+$b = inline_template("<% scope.setvar('_shared', {}) -%><% scope.lookupvar('_shared')[:k] = 'y' -%>")
+$c = inline_template("<%= scope['_shared'][:k] %>")
+$d = inline_template("<%= \"a\nbc\" =~ /^b/ %><%= $~[0] %>")
+notify { "${a} ${c} ${d}": }
+`)
+	if got := messages(cat); len(got) != 1 || got[0] != "1/X y 2b" {
+		t.Errorf("got %q, want [\"1/X y 2b\"]", got)
+	}
+}

@@ -92,7 +92,7 @@ func TestUnsupported(t *testing.T) {
 		{"\n\n<%= name %>", "t.erb:3: unsupported Ruby: 'name' is not a variable of the template"},
 		{"<%= $x %>", "t.erb:1: unsupported Ruby: global variable $x"},
 		{"<%= File.read('/etc/passwd') %>", "t.erb:1: unsupported Ruby: constant File"},
-		{"<%= @name =~ /x/ %>", "t.erb:1: unsupported Ruby: regular expression match"},
+		{"<%= @name =~ 'x' %>", "t.erb:1: unsupported Ruby: =~ with String (a Regexp is needed)"},
 		{"<% if @port %>\nx\n", "t.erb:1: 'if' without a matching 'end'"},
 		{"<%= @name", "t.erb:1: unterminated tag"},
 		{"<%= Puppet::Util %>", "t.erb:1: unsupported Ruby: constant or method path"},

@@ -1,9 +1,11 @@
 package erb
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +29,17 @@ type Env struct {
 	Lookup func(name string) (any, bool)
 	// NewHash builds a hash of the compiler's kind.
 	NewHash func(keys, vals []any) any
+	// Call calls a Puppet function for scope.call_function('name', [args])
+	// and scope.function_name([args]); nil refuses them.
+	Call func(name string, args []any) (any, error)
+	// SetVar is scope.setvar('name', value): it sets a variable of the
+	// calling scope, which templates rendered later from it see; nil
+	// refuses it.
+	SetVar func(name string, v any) error
+	// Regexp compiles a Ruby regexp (source, options imx) as Puppet's
+	// regexps are compiled, so that both mean the same; nil uses Go's
+	// syntax unchanged.
+	Regexp func(source, options string) (*regexp.Regexp, error)
 }
 
 // symbol is a Ruby symbol (:name).
@@ -36,6 +49,7 @@ type symbol string
 type Template struct {
 	name string
 	body []node
+	defs map[string]*method
 }
 
 // Parse parses an ERB template; name is used in errors.
@@ -52,13 +66,17 @@ func Parse(name, src string) (*Template, error) {
 	if t := p.peek(); t.kind != tEOF {
 		return nil, p.errorf(t, "unexpected %s", describe(t))
 	}
-	return &Template{name: name, body: body}, nil
+	return &Template{name: name, body: body, defs: p.defs}, nil
 }
 
 // Execute renders the template.
 func (t *Template) Execute(env *Env) (string, error) {
-	ev := &evaluator{name: t.name, env: env}
+	ev := &evaluator{name: t.name, env: env, defs: t.defs}
 	_, err := ev.block(t.body, map[string]any{})
+	var next *nextSignal
+	if errors.As(err, &next) {
+		err = ev.errorf(next.at, "'next' outside a block")
+	}
 	return ev.out.String(), err
 }
 
@@ -67,6 +85,12 @@ type evaluator struct {
 	env   *Env
 	out   strings.Builder
 	depth int
+	defs  map[string]*method
+	res   map[string]*regexp.Regexp
+	// ivars are the instance variables the template assigns itself.
+	ivars map[string]any
+	// last is the last match ($~), nil when the last match failed.
+	last *matchData
 }
 
 func (ev *evaluator) errorf(n node, format string, args ...any) error {
@@ -110,9 +134,9 @@ func (ev *evaluator) stmt(n node, locals map[string]any) (any, error) {
 		}
 		return ev.block(n.els, locals)
 	case *assignNode:
-		v, err := ev.eval(n.x, locals)
-		locals[n.name] = v
-		return v, err
+		return ev.assign(n, locals)
+	case *indexAssignNode:
+		return ev.indexAssign(n, locals)
 	}
 	return ev.eval(n, locals)
 }
@@ -124,8 +148,25 @@ func (ev *evaluator) eval(n node, locals map[string]any) (any, error) {
 	case *litNode:
 		return n.v, nil
 	case *ivarNode:
+		if v, ok := ev.ivars[n.name]; ok {
+			return v, nil
+		}
 		v, _ := ev.env.Var(n.name)
 		return v, nil
+	case *definedNode:
+		return ev.defined(n, locals), nil
+	case *globalNode:
+		if ev.last == nil {
+			return nil, nil
+		}
+		if n.name == "~" {
+			return ev.last, nil
+		}
+		i := int(n.name[0] - '0')
+		if i >= len(ev.last.groups) {
+			return nil, nil
+		}
+		return ev.last.groups[i], nil
 	case *localNode:
 		return locals[n.name], nil
 	case *constNode:
@@ -189,8 +230,23 @@ func (ev *evaluator) eval(n node, locals map[string]any) (any, error) {
 		return ev.index(n, locals)
 	case *callNode:
 		return ev.call(n, locals)
-	case *ifNode, *assignNode, *textNode, *outNode:
+	case *ifNode, *assignNode, *indexAssignNode, *textNode, *outNode:
 		return ev.stmt(n, locals)
+	case *nextNode:
+		var v any
+		if n.x != nil {
+			var err error
+			if v, err = ev.eval(n.x, locals); err != nil {
+				return nil, err
+			}
+		}
+		return nil, &nextSignal{at: n, value: v}
+	case *regexNode:
+		return ev.regexp(n)
+	case *caseNode:
+		return ev.caseOf(n, locals)
+	case *rangeNode:
+		return nil, ev.errorf(n, "unsupported Ruby: a range outside an index")
 	}
 	return nil, ev.errorf(n, "unsupported construct")
 }
@@ -229,6 +285,15 @@ func (ev *evaluator) binary(n *binNode, locals map[string]any) (any, error) {
 		return nil, err
 	}
 	switch n.op {
+	case "=~", "!~":
+		return ev.matchOp(n, l, r)
+	case "<<":
+		return ev.shovel(n, l, r, locals)
+	case "<=>":
+		if c, ok := spaceship(l, r); ok {
+			return int64(c), nil
+		}
+		return nil, nil
 	case "==":
 		return rubyEqual(l, r), nil
 	case "!=":
@@ -363,6 +428,15 @@ func rubyCompare(a, b any) (int, bool) {
 }
 
 func (ev *evaluator) index(n *indexNode, locals map[string]any) (any, error) {
+	if len(n.args) == 1 {
+		if _, isRange := n.args[0].(*rangeNode); isRange {
+			recv, err := ev.eval(n.recv, locals)
+			if err != nil {
+				return nil, err
+			}
+			return ev.slice(n.args[0].(*rangeNode), recv, locals)
+		}
+	}
 	args, err := ev.evalAll(n.args, locals)
 	if err != nil {
 		return nil, err
@@ -378,6 +452,12 @@ func (ev *evaluator) index(n *indexNode, locals map[string]any) (any, error) {
 		return nil, ev.errorf(n, "unsupported Ruby: [] with %d arguments", len(args))
 	}
 	switch r := recv.(type) {
+	case *matchData:
+		i, ok := args[0].(int64)
+		if !ok || i < 0 || i >= int64(len(r.groups)) {
+			return nil, nil
+		}
+		return r.groups[i], nil
 	case Hash:
 		v, _ := r.Get(args[0])
 		return v, nil
@@ -448,6 +528,10 @@ func className(v any) string {
 		return "Hash"
 	case symbol:
 		return "Symbol"
+	case *rubyRegexp:
+		return "Regexp"
+	case *matchData:
+		return "MatchData"
 	}
 	return fmt.Sprintf("%T", v)
 }

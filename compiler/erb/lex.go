@@ -32,13 +32,17 @@ const (
 	tNum         // number
 	tSym         // :name
 	tOp          // punctuation and operators
+	tRegex       // /regexp/ literal; flags holds its options (imx)
+	tWords       // %w(a b c): s holds the words separated by spaces
+	tGlobal      // $1..$9 or $~ (s is "1".."9" or "~")
 )
 
 type token struct {
-	kind kind
-	s    string
-	line int
-	dq   bool
+	kind  kind
+	s     string
+	line  int
+	dq    bool
+	flags string
 }
 
 // Error is a problem with a template, located at a line.
@@ -130,8 +134,8 @@ func lexTemplate(name, src string) ([]token, error) {
 }
 
 // ops are the operators of the subset, longest first.
-var ops = []string{"||", "&&", "==", "!=", "<=", ">=", "=>", "=~", "::", "**", "<<", "+=",
-	"||=", "(", ")", "[", "]", "{", "}", ",", ".", "?", ":", "|", "!", "<", ">", "+", "-", "*", "/", "%", "="}
+var ops = []string{"||=", "<=>", "||", "&&", "==", "!=", "<=", ">=", "=>", "=~", "!~", "::", "**", "<<", "+=", "..",
+	"(", ")", "[", "]", "{", "}", ",", ".", "?", ":", "|", "!", "<", ">", "+", "-", "*", "/", "%", "="}
 
 // lexCode splits Ruby code into tokens.
 func lexCode(name, code string, line int) ([]token, error) {
@@ -170,6 +174,10 @@ func lexCode(name, code string, line int) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tNum, s: strings.ReplaceAll(code[i:j], "_", ""), line: line})
 			i = j
+		case c == '$' && i+1 < len(code) && (isDigit(code[i+1]) || code[i+1] == '~'):
+			// the last match's groups ($1) and MatchData ($~)
+			toks = append(toks, token{kind: tGlobal, s: code[i+1 : i+2], line: line})
+			i += 2
 		case c == '@' || c == '$' || isIdentStart(c):
 			j := i + 1
 			if c == '@' && j < len(code) && code[j] == '@' {
@@ -183,6 +191,9 @@ func lexCode(name, code string, line int) ([]token, error) {
 			switch {
 			case c == '$':
 				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: global variable %s", word)}
+			case word == "defined" && j < len(code) && code[j] == '?':
+				word += "?"
+				j++
 			case strings.HasPrefix(word, "@@"):
 				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: class variable %s", word)}
 			case c == '@':
@@ -198,6 +209,22 @@ func lexCode(name, code string, line int) ([]token, error) {
 			}
 			toks = append(toks, token{kind: k, s: word, line: line})
 			i = j
+		case c == '/' && operandPosition(toks):
+			src, flags, n, err := lexRegexp(code[i:])
+			if err != nil {
+				return nil, &Error{name, line, err.Error()}
+			}
+			toks = append(toks, token{kind: tRegex, s: src, flags: flags, line: line})
+			i += n
+		case c == '%' && operandPosition(toks) && i+1 < len(code):
+			t, n, err := lexPercent(code[i:])
+			if err != nil {
+				return nil, &Error{name, line, err.Error()}
+			}
+			t.line = line
+			toks = append(toks, t)
+			line += strings.Count(code[i:i+n], "\n")
+			i += n
 		case c == ':' && i+1 < len(code) && isIdentStart(code[i+1]) && (i == 0 || code[i-1] != ':'):
 			j := i + 1
 			for j < len(code) && isIdentChar(code[j]) {
@@ -249,6 +276,92 @@ func lexString(s string) (string, int, error) {
 		b.WriteByte(c)
 	}
 	return "", 0, fmt.Errorf("unterminated string")
+}
+
+// operandKeywords are the keywords after which an operand follows.
+var operandKeywords = map[string]bool{"if": true, "unless": true, "elsif": true, "and": true, "or": true,
+	"not": true, "when": true, "then": true, "return": true, "next": true}
+
+// operandPosition reports whether the next token starts an operand, where
+// '/' opens a regexp and '%' a percent literal rather than dividing.
+func operandPosition(toks []token) bool {
+	if len(toks) == 0 {
+		return true
+	}
+	t := toks[len(toks)-1]
+	switch t.kind {
+	case tSep:
+		return true
+	case tOp:
+		return t.s != ")" && t.s != "]" && t.s != "}"
+	case tIdent:
+		return operandKeywords[t.s]
+	}
+	return false
+}
+
+// lexRegexp reads a /regexp/flags literal at the start of s: its source
+// (escapes kept for the regexp engine), its flags and its length.
+func lexRegexp(s string) (src, flags string, n int, err error) {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '\n':
+			return "", "", 0, fmt.Errorf("unterminated regexp")
+		case '/':
+			j := i + 1
+			for j < len(s) && strings.IndexByte("imxo", s[j]) >= 0 {
+				j++
+			}
+			return s[1:i], s[i+1 : j], j, nil
+		}
+	}
+	return "", "", 0, fmt.Errorf("unterminated regexp")
+}
+
+// closers pairs the opening delimiters of percent literals.
+var closers = map[byte]byte{'(': ')', '[': ']', '{': '}', '<': '>'}
+
+// lexPercent reads a percent literal at the start of s: %w(a b) (words),
+// %(text), %Q(text) (double-quoted) and %q(text) (single-quoted), with
+// nested delimiters balanced, as Ruby reads them.
+func lexPercent(s string) (token, int, error) {
+	i := 1
+	kind := byte('Q')
+	if strings.IndexByte("wWqQ", s[i]) >= 0 {
+		kind = s[i]
+		i++
+	}
+	if i >= len(s) {
+		return token{}, 0, fmt.Errorf("unsupported Ruby: '%%' literal")
+	}
+	open := s[i]
+	closing, ok := closers[open]
+	if !ok {
+		return token{}, 0, fmt.Errorf("unsupported Ruby: %%%c literal with delimiter %q", kind, open)
+	}
+	depth := 1
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case open:
+			depth++
+		case closing:
+			if depth--; depth == 0 {
+				body := s[i+1 : j]
+				switch kind {
+				case 'w', 'W':
+					return token{kind: tWords, s: body}, j + 1, nil
+				case 'q':
+					return token{kind: tStr, s: body}, j + 1, nil
+				}
+				return token{kind: tStr, s: body, dq: true}, j + 1, nil
+			}
+		}
+	}
+	return token{}, 0, fmt.Errorf("unterminated %%%c literal", kind)
 }
 
 func isDigit(c byte) bool      { return c >= '0' && c <= '9' }

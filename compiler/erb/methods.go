@@ -1,6 +1,8 @@
 package erb
 
 import (
+	"errors"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -11,14 +13,17 @@ import (
 // blocks. Any other method is an error naming it.
 func (ev *evaluator) call(n *callNode, locals map[string]any) (any, error) {
 	if _, isScope := n.recv.(*scopeNode); isScope {
-		if n.name != "lookupvar" {
-			return nil, ev.errorf(n, "unsupported Ruby: scope.%s (only scope['name'] and scope.lookupvar('name'))", n.name)
-		}
 		args, err := ev.evalAll(n.args, locals)
 		if err != nil {
 			return nil, err
 		}
-		return ev.lookup(n, args)
+		if n.name == "lookupvar" {
+			return ev.lookup(n, args)
+		}
+		return ev.scopeFunction(n, args)
+	}
+	if n.recv == nil {
+		return ev.callFunction(n, locals)
 	}
 	if n.name == "is_a?" || n.name == "kind_of?" || n.name == "instance_of?" {
 		return ev.isA(n, locals)
@@ -35,6 +40,9 @@ func (ev *evaluator) call(n *callNode, locals map[string]any) (any, error) {
 		return ev.iterate(n, recv, args, locals)
 	}
 	if v, ok, err := ev.common(n, recv, args); ok || err != nil {
+		return v, err
+	}
+	if v, ok, err := ev.extraMethod(n, recv, args, locals); ok || err != nil {
 		return v, err
 	}
 	var v any
@@ -128,20 +136,7 @@ func (ev *evaluator) isA(n *callNode, locals map[string]any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cls := className(recv)
-	switch c.name {
-	case "Object", "BasicObject":
-		return true, nil
-	case "Numeric":
-		return cls == "Integer" || cls == "Float", nil
-	case "Enumerable":
-		return cls == "Array" || cls == "Hash", nil
-	case "String", "Integer", "Float", "Array", "Hash", "Symbol", "NilClass", "TrueClass", "FalseClass":
-		return cls == c.name, nil
-	case "Fixnum", "Bignum":
-		return cls == "Integer", nil
-	}
-	return nil, ev.errorf(c, "unsupported Ruby: class %s", c.name)
+	return ev.classMatch(c, recv)
 }
 
 func stringMethod(name, s string, args []any) (any, bool) {
@@ -353,7 +348,7 @@ func (ev *evaluator) hashMethod(name string, h Hash, args []any) (any, bool) {
 // iterate runs the iterators with a block: each, each_with_index,
 // each_pair, map/collect, select/filter, reject, sort_by, any?, all?.
 func (ev *evaluator) iterate(n *callNode, recv any, args []any, locals map[string]any) (any, error) {
-	if len(args) != 0 {
+	if len(args) != 0 && !(len(args) == 1 && (n.name == "inject" || n.name == "reduce")) {
 		return nil, ev.errorf(n, "unsupported Ruby: %s with arguments and a block", n.name)
 	}
 	var elems []any
@@ -389,6 +384,10 @@ func (ev *evaluator) iterate(n *callNode, recv any, args []any, locals map[strin
 			}
 		}
 		v, err := ev.block(n.block.body, inner)
+		var next *nextSignal
+		if errors.As(err, &next) {
+			v, err = next.value, nil
+		}
 		for k := range locals {
 			locals[k] = inner[k] // assignments to outer locals persist
 		}
@@ -474,6 +473,38 @@ func (ev *evaluator) iterate(n *callNode, recv any, args []any, locals map[strin
 			out[i] = s.([]any)[1]
 		}
 		return out, nil
+	case "sort":
+		out := append([]any{}, elems...)
+		var failed error
+		sort.SliceStable(out, func(i, j int) bool {
+			v, err := yield(out[i], out[j])
+			c, ok := v.(int64)
+			if err == nil && !ok {
+				err = ev.errorf(n, "comparison of %s with %s failed", className(out[i]), className(out[j]))
+			}
+			if failed == nil {
+				failed = err
+			}
+			return c < 0
+		})
+		return out, failed
+	case "inject", "reduce":
+		var acc any
+		rest := elems
+		switch {
+		case len(args) == 1:
+			acc = args[0]
+		case len(elems) > 0:
+			acc, rest = elems[0], elems[1:]
+		}
+		for _, e := range rest {
+			v, err := yield(acc, e)
+			if err != nil {
+				return nil, err
+			}
+			acc = v
+		}
+		return acc, nil
 	}
 	return nil, ev.errorf(n, "unsupported Ruby: method '%s' with a block for %s", n.name, className(recv))
 }

@@ -28,6 +28,26 @@ type (
 		line int
 		name string
 		x    node
+		ivar bool // @name = x: the template's own instance variable
+		or   bool // name ||= x
+	}
+	// definedNode is defined?(x): "expression", "local-variable" or
+	// "instance-variable" when x is, else nil.
+	definedNode struct {
+		line int
+		x    node
+	}
+	// indexAssignNode is recv[key] = x (or ||=).
+	indexAssignNode struct {
+		line   int
+		target *indexNode
+		x      node
+		or     bool
+	}
+	// globalNode is $1..$9 or $~ of the last match.
+	globalNode struct {
+		line int
+		name string
 	}
 	litNode struct {
 		line int
@@ -87,7 +107,38 @@ type (
 		cond, yes, no node
 	}
 	scopeNode struct{ line int }
+	// nextNode is `next [value]`: the block's iteration ends with value.
+	nextNode struct {
+		line int
+		x    node // nil for a bare next
+	}
+	regexNode struct {
+		line         int
+		source, opts string
+	}
+	// rangeNode is a..b, as an index (md[2..5], a[0..-2]).
+	rangeNode struct {
+		line   int
+		lo, hi node
+	}
+	// caseNode is case/when/else/end: each when lists its values, matched
+	// with Ruby's === (a class matches its instances, a regexp the strings
+	// it matches, any other value by ==).
+	caseNode struct {
+		line    int
+		subject node
+		whens   [][]node
+		thens   [][]node
+		els     []node
+	}
 )
+
+// method is a `def name(params) ... end` of the template, called as a
+// function; its body sees only its parameters and the template's @vars.
+type method struct {
+	params []string
+	body   []node
+}
 
 // block is a Ruby block: {|a, b| ...} or do |a, b| ... end.
 type block struct {
@@ -95,30 +146,38 @@ type block struct {
 	body   []node
 }
 
-func (n *textNode) at() int   { return n.line }
-func (n *outNode) at() int    { return n.line }
-func (n *ifNode) at() int     { return n.line }
-func (n *assignNode) at() int { return n.line }
-func (n *litNode) at() int    { return n.line }
-func (n *ivarNode) at() int   { return n.line }
-func (n *localNode) at() int  { return n.line }
-func (n *constNode) at() int  { return n.line }
-func (n *interpNode) at() int { return n.line }
-func (n *arrayNode) at() int  { return n.line }
-func (n *hashNode) at() int   { return n.line }
-func (n *callNode) at() int   { return n.line }
-func (n *indexNode) at() int  { return n.line }
-func (n *binNode) at() int    { return n.line }
-func (n *notNode) at() int    { return n.line }
-func (n *negNode) at() int    { return n.line }
-func (n *condNode) at() int   { return n.line }
-func (n *scopeNode) at() int  { return n.line }
+func (n *textNode) at() int        { return n.line }
+func (n *outNode) at() int         { return n.line }
+func (n *ifNode) at() int          { return n.line }
+func (n *assignNode) at() int      { return n.line }
+func (n *litNode) at() int         { return n.line }
+func (n *ivarNode) at() int        { return n.line }
+func (n *localNode) at() int       { return n.line }
+func (n *constNode) at() int       { return n.line }
+func (n *interpNode) at() int      { return n.line }
+func (n *arrayNode) at() int       { return n.line }
+func (n *hashNode) at() int        { return n.line }
+func (n *callNode) at() int        { return n.line }
+func (n *indexNode) at() int       { return n.line }
+func (n *binNode) at() int         { return n.line }
+func (n *notNode) at() int         { return n.line }
+func (n *negNode) at() int         { return n.line }
+func (n *condNode) at() int        { return n.line }
+func (n *scopeNode) at() int       { return n.line }
+func (n *nextNode) at() int        { return n.line }
+func (n *definedNode) at() int     { return n.line }
+func (n *globalNode) at() int      { return n.line }
+func (n *indexAssignNode) at() int { return n.line }
+func (n *regexNode) at() int       { return n.line }
+func (n *rangeNode) at() int       { return n.line }
+func (n *caseNode) at() int        { return n.line }
 
 type parser struct {
 	name   string
 	toks   []token
 	pos    int
 	locals map[string]bool
+	defs   map[string]*method
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -175,12 +234,12 @@ func describe(t token) string {
 }
 
 // keywords that end a statement list.
-var enders = map[string]bool{"end": true, "else": true, "elsif": true, "}": true}
+var enders = map[string]bool{"end": true, "else": true, "elsif": true, "when": true, "}": true}
 
 // unsupported keywords get a precise error.
 var unsupported = map[string]bool{"while": true, "until": true, "for": true, "def": true, "class": true,
 	"module": true, "begin": true, "rescue": true, "case": true, "when": true, "yield": true, "return": true,
-	"break": true, "next": true, "redo": true, "retry": true, "lambda": true, "proc": true, "require": true,
+	"break": true, "redo": true, "retry": true, "lambda": true, "proc": true, "require": true,
 	"puts": true, "print": true, "p": true, "defined?": true, "self": true, "super": true, "loop": true}
 
 // statements parses until one of the enders (not consumed) or the end.
@@ -227,21 +286,152 @@ func (p *parser) statement() (node, error) {
 		return &outNode{t.line, x}, nil
 	case t.kind == tIdent && (t.s == "if" || t.s == "unless"):
 		return p.ifStatement()
-	case t.kind == tIdent && p.toks[p.pos+1].kind == tOp && p.toks[p.pos+1].s == "=":
+	case t.kind == tIdent && t.s == "case":
+		return p.caseStatement()
+	case t.kind == tIdent && t.s == "def":
+		return p.def()
+	case t.kind == tIdent && t.s == "next":
+		p.next()
+		n := &nextNode{line: t.line}
+		if u := p.peek(); u.kind != tSep && u.kind != tOutEnd && u.kind != tEOF && !(u.kind == tIdent && (u.s == "if" || u.s == "unless")) {
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			n.x = x
+		}
+		return p.modifier(n)
+	}
+	x, err := p.assignOrExpr()
+	if err != nil {
+		return nil, err
+	}
+	return p.modifier(x)
+}
+
+// assignOrExpr parses `name = expr` (also as an if's condition, as in
+// `if port = options.delete('Port')`) or an expression.
+func (p *parser) assignOrExpr() (node, error) {
+	t := p.peek()
+	op := p.toks[p.pos+1]
+	if (t.kind == tIdent || t.kind == tIVar) && op.kind == tOp && (op.s == "=" || op.s == "||=") {
 		p.next()
 		p.next()
+		if t.kind == tIdent {
+			p.locals[t.s] = true
+		}
 		x, err := p.expr()
 		if err != nil {
 			return nil, err
 		}
-		p.locals[t.s] = true
-		return p.modifier(&assignNode{t.line, t.s, x})
+		return &assignNode{line: t.line, name: t.s, x: x, ivar: t.kind == tIVar, or: op.s == "||="}, nil
 	}
 	x, err := p.expr()
 	if err != nil {
 		return nil, err
 	}
-	return p.modifier(x)
+	if ix, ok := x.(*indexNode); ok && (p.is(tOp, "=") || p.is(tOp, "||=")) {
+		op := p.next()
+		v, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		return &indexAssignNode{line: op.line, target: ix, x: v, or: op.s == "||="}, nil
+	}
+	return x, nil
+}
+
+// caseStatement parses case SUBJECT (when V, ... [then] BODY)... [else BODY] end.
+func (p *parser) caseStatement() (node, error) {
+	first := p.next()
+	subject, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	n := &caseNode{line: first.line, subject: subject}
+	for p.peek().kind == tSep {
+		p.next()
+	}
+	for p.accept(tIdent, "when") {
+		vals, err := p.whenValues()
+		if err != nil {
+			return nil, err
+		}
+		p.accept(tIdent, "then")
+		body, err := p.statements()
+		if err != nil {
+			return nil, err
+		}
+		n.whens, n.thens = append(n.whens, vals), append(n.thens, body)
+	}
+	if len(n.whens) == 0 {
+		return nil, p.errorf(p.peek(), "expected 'when' after case, found %s", describe(p.peek()))
+	}
+	if p.accept(tIdent, "else") {
+		if n.els, err = p.statements(); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.expect(tIdent, "end"); err != nil {
+		return nil, p.errorf(first, "'case' without a matching 'end' (found %s)", describe(p.peek()))
+	}
+	return n, nil
+}
+
+func (p *parser) whenValues() ([]node, error) {
+	var vals []node
+	for {
+		v, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+		if !p.accept(tOp, ",") {
+			return vals, nil
+		}
+	}
+}
+
+// def parses `def name(a, b) BODY end` (parentheses optional) into the
+// template's methods; the definition itself outputs nothing.
+func (p *parser) def() (node, error) {
+	first := p.next()
+	name := p.next()
+	if name.kind != tIdent {
+		return nil, p.errorf(name, "expected a method name after def, found %s", describe(name))
+	}
+	m := &method{}
+	paren := p.accept(tOp, "(")
+	for p.peek().kind == tIdent {
+		m.params = append(m.params, p.next().s)
+		if !p.accept(tOp, ",") {
+			break
+		}
+	}
+	if paren {
+		if err := p.expect(tOp, ")"); err != nil {
+			return nil, err
+		}
+	}
+	if p.defs == nil {
+		p.defs = map[string]*method{}
+	}
+	p.defs[name.s] = m // known inside its own body: it may recurse
+	saved := p.locals
+	p.locals = map[string]bool{}
+	for _, a := range m.params {
+		p.locals[a] = true
+	}
+	body, err := p.statements()
+	p.locals = saved
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect(tIdent, "end"); err != nil {
+		return nil, p.errorf(first, "'def %s' without a matching 'end' (found %s)", name.s, describe(p.peek()))
+	}
+	m.body = body
+	return &litNode{first.line, symbol(name.s)}, nil
 }
 
 // modifier handles a trailing `if cond` or `unless cond`.
@@ -270,7 +460,7 @@ func (p *parser) ifStatement() (node, error) {
 	n := &ifNode{line: first.line}
 	neg := first.s == "unless"
 	for {
-		cond, err := p.expr()
+		cond, err := p.assignOrExpr()
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +517,7 @@ func (p *parser) ternary() (node, error) {
 
 // levels are the binary operators from the loosest.
 var levels = [][]string{
-	{"or"}, {"and"}, {"||"}, {"&&"}, {"==", "!=", "=~"}, {"<", ">", "<=", ">="}, {"+", "-"}, {"*", "/", "%"},
+	{"or"}, {"and"}, {"||"}, {"&&"}, {"<=>", "==", "!=", "=~", "!~"}, {"<", ">", "<=", ">="}, {"<<"}, {"+", "-"}, {"*", "/", "%"},
 }
 
 func (p *parser) binary(level int) (node, error) {
@@ -342,9 +532,6 @@ func (p *parser) binary(level int) (node, error) {
 		t := p.peek()
 		if (t.kind != tOp && t.kind != tIdent) || !contains(levels[level], t.s) {
 			return l, nil
-		}
-		if t.s == "=~" {
-			return nil, p.errorf(t, "unsupported Ruby: regular expression match (=~)")
 		}
 		p.next()
 		r, err := p.binary(level + 1)
@@ -412,6 +599,13 @@ func (p *parser) postfix() (node, error) {
 				return nil, err
 			}
 			x = &indexNode{t.line, x, args}
+		case p.is(tOp, ".."):
+			p.next()
+			hi, err := p.binary(len(levels) - 2)
+			if err != nil {
+				return nil, err
+			}
+			x = &rangeNode{t.line, x, hi}
 		case p.is(tOp, "::"):
 			return nil, p.errorf(t, "unsupported Ruby: constant or method path with '::'")
 		default:
@@ -428,6 +622,14 @@ func (p *parser) callRest(c *callNode) error {
 			return err
 		}
 		c.args = args
+	} else if strings.HasSuffix(c.name, "?") && p.startsOperand() {
+		// a predicate called without parentheses: x.is_a? String,
+		// s.include? "match"
+		arg, err := p.expr()
+		if err != nil {
+			return err
+		}
+		c.args = []node{arg}
 	}
 	var end string
 	switch {
@@ -477,6 +679,18 @@ func (p *parser) callRest(c *callNode) error {
 	return nil
 }
 
+// startsOperand reports whether the next token begins an argument of a
+// call written without parentheses.
+func (p *parser) startsOperand() bool {
+	switch t := p.peek(); t.kind {
+	case tStr, tConst, tIVar, tNum, tSym, tRegex, tWords:
+		return true
+	case tIdent:
+		return p.locals[t.s]
+	}
+	return false
+}
+
 // list parses comma-separated expressions up to the closing token.
 func (p *parser) list(closing string) ([]node, error) {
 	var out []node
@@ -524,7 +738,21 @@ func (p *parser) primary() (node, error) {
 	case tSym:
 		return &litNode{t.line, symbol(t.s)}, nil
 	case tConst:
+		if p.is(tOp, "(") && conversions[t.s] {
+			c := &callNode{line: t.line, name: t.s}
+			return c, p.callRest(c)
+		}
 		return &constNode{t.line, t.s}, nil
+	case tRegex:
+		return &regexNode{t.line, t.s, t.flags}, nil
+	case tGlobal:
+		return &globalNode{t.line, t.s}, nil
+	case tWords:
+		a := &arrayNode{line: t.line}
+		for _, w := range strings.Fields(t.s) {
+			a.elems = append(a.elems, &litNode{t.line, w})
+		}
+		return a, nil
 	case tOp:
 		switch t.s {
 		case "(":
@@ -549,17 +777,33 @@ func (p *parser) primary() (node, error) {
 			return &litNode{t.line, nil}, nil
 		case "scope":
 			return &scopeNode{t.line}, nil
+		case "if", "unless", "case":
+			p.pos-- // as an expression: <%= if @x then 'a' end %>
+			if t.s == "case" {
+				return p.caseStatement()
+			}
+			return p.ifStatement()
+		case "defined?":
+			x, err := p.unary()
+			return &definedNode{t.line, x}, err
+		}
+		if p.locals[t.s] {
+			return &localNode{t.line, t.s}, nil
 		}
 		if unsupported[t.s] {
 			return nil, p.errorf(t, "unsupported Ruby: '%s'", t.s)
 		}
-		if p.locals[t.s] {
-			return &localNode{t.line, t.s}, nil
+		if _, ok := p.defs[t.s]; ok {
+			c := &callNode{line: t.line, name: t.s}
+			return c, p.callRest(c)
 		}
 		return nil, p.errorf(t, "unsupported Ruby: '%s' is not a variable of the template (Puppet variables are @%s or scope['%s'])", t.s, t.s, t.s)
 	}
 	return nil, p.errorf(t, "unexpected %s", describe(t))
 }
+
+// conversions are Kernel's conversion functions: Array(x), String(x), ...
+var conversions = map[string]bool{"Array": true, "String": true, "Integer": true, "Float": true}
 
 func (p *parser) hashLiteral(open token) (node, error) {
 	h := &hashNode{line: open.line}
@@ -651,7 +895,7 @@ func (p *parser) stringNode(t token) (node, error) {
 			if err != nil {
 				return nil, err
 			}
-			sub := &parser{name: p.name, toks: append(toks, token{kind: tEOF, line: t.line}), locals: p.locals}
+			sub := &parser{name: p.name, toks: append(toks, token{kind: tEOF, line: t.line}), locals: p.locals, defs: p.defs}
 			x, err := sub.expr()
 			if err != nil {
 				return nil, err
