@@ -51,6 +51,9 @@ type fileRes struct {
 	replace    bool
 	force      bool
 	backup     bool
+	// noDiff is show_diff => false: the content's diff is never shown,
+	// even with --show-diff (secrets in a file).
+	noDiff bool
 
 	// Completed by file_source.go and file_recurse.go.
 	sources      []string // source URLs as written, tried in order
@@ -102,6 +105,18 @@ func init() {
 			{Name: "validate_cmd"},
 			{Name: "validate_replacement"},
 			{Name: "source_permissions"},
+			{Name: "show_diff"},
+			{Name: "max_files"},
+			{Name: "checksum_value"},
+			{Name: "provider"},
+			// SELinux contexts: accepted, as modules pass them everywhere,
+			// and ignored, as Puppet ignores them where SELinux is off
+			// (Debian's default); see README.
+			{Name: "selinux_ignore_defaults"},
+			{Name: "selrange"},
+			{Name: "selrole"},
+			{Name: "seltype"},
+			{Name: "seluser"},
 		},
 		New:         newFile,
 		DescribeOne: describeFile,
@@ -161,6 +176,10 @@ func newFile(r *catalog.Resource) (Resource, error) {
 	}
 	f.replace = p.boolean("replace", true)
 	f.force = p.boolean("force", false)
+	f.noDiff = !p.boolean("show_diff", true)
+	if prov, ok := p.str("provider"); ok && prov != "posix" {
+		p.fail("provider", "Invalid file provider '%s': gapply manages files the POSIX way", prov)
+	}
 	f.backup = true
 	switch v := p.value("backup").(type) {
 	case nil:
@@ -368,7 +387,7 @@ func (f *fileRes) checkContent(fi fs.FileInfo) (*Change, error) {
 	to := f.contentSum()
 	c := &Change{Property: "content", From: from, To: to,
 		Message: fmt.Sprintf("content changed '%s' to '%s'", from, to)}
-	if fi.Size() <= maxDiffSize && len(f.content) <= maxDiffSize && isText(text.Bytes()) && isText(f.content) {
+	if !f.noDiff && fi.Size() <= maxDiffSize && len(f.content) <= maxDiffSize && isText(text.Bytes()) && isText(f.content) {
 		c.Diff = unifiedDiff(f.path, text.String(), string(f.content))
 	}
 	return c, nil

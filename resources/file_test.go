@@ -477,3 +477,24 @@ func TestFileValidation(t *testing.T) {
 		t.Errorf("want two errors, got %v", err)
 	}
 }
+
+// TestFileShowDiffFalse: show_diff => false keeps a file's content out of
+// the change (a secret never reaches --show-diff output), the SELinux
+// parameters modules pass are accepted, and a provider other than posix is
+// refused.
+func TestFileShowDiffFalse(t *testing.T) {
+	env := newTestEnv(t)
+	p := filepath.Join(t.TempDir(), "secret")
+	writeFile(t, p, "old\n", 0o600)
+	for _, show := range []bool{true, false} {
+		r := newRes(t, "file", p, map[string]any{"content": "new\n", "show_diff": show,
+			"seltype": "etc_t", "selinux_ignore_defaults": true})
+		changes := mustCheck(t, r, env.Env)
+		if len(changes) != 1 || (changes[0].Diff != "") != show {
+			t.Errorf("show_diff=%v: changes %+v", show, changes)
+		}
+	}
+	if _, err := newResErr("file", p, map[string]any{"provider": "windows"}); err == nil || !strings.Contains(err.Error(), "Invalid file provider 'windows'") {
+		t.Errorf("provider windows: %v", err)
+	}
+}
