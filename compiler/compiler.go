@@ -65,6 +65,11 @@ type Options struct {
 	// parameters; by default the hiera.yaml of the environment root: next
 	// to the first manifest, or above it when it is in manifests/.
 	HieraConfig string
+	// ModuleFileRules checks the given manifests that lie inside the
+	// module path as module files (definitions only, each named after
+	// its file), as `puppet parser validate` does; autoloaded files are
+	// always checked.
+	ModuleFileRules bool
 	// Log receives the output of notice, warning and friends. Nil
 	// discards it.
 	Log *log.Logger

@@ -149,6 +149,9 @@ func CompileSources(srcs *Sources, opts Options) (*catalog.Catalog, hcl.Diagnost
 	for _, name := range srcs.Order {
 		f, d := ParseManifest(name, srcs.Files[name])
 		diags = append(diags, d...)
+		if opts.ModuleFileRules && f.PP != nil && !d.HasErrors() {
+			diags = append(diags, checkModuleFile(f.PP, name, opts.ModulePath)...)
+		}
 		files = append(files, f)
 	}
 	if diags.HasErrors() {

@@ -48,6 +48,9 @@ func (c *compiler) autoloadKind(name, kind string, rng hcl.Range) bool {
 			return false
 		}
 		f, diags := parser.ParseFile(path, src)
+		if f != nil && !diags.HasErrors() {
+			diags = append(diags, checkModuleFile(f, path, c.opts.ModulePath)...)
+		}
 		c.diags = append(c.diags, diags...)
 		if f != nil && !diags.HasErrors() {
 			c.collect(f.Body, "")

@@ -20,6 +20,9 @@ type manifestOptions struct {
 	environment string
 	factsDirs   []string
 	hieraConfig string
+	// moduleFileRules: validate checks the files it is given that lie in
+	// the module path as module files, as puppet parser validate does.
+	moduleFileRules bool
 }
 
 func (m *manifestOptions) addFlags(fs *pflag.FlagSet) {
@@ -55,14 +58,15 @@ func compileManifests(args []string, m *manifestOptions, logger *log.Logger) (*c
 		manifest = args[0]
 	}
 	cat, diags := compiler.CompileSources(srcs, compiler.Options{
-		Node:        m.certname,
-		Environment: m.environment,
-		Facts:       nodeFacts,
-		ModulePath:  filepath.SplitList(m.modulepath),
-		Settings:    compiler.ManifestSettings(manifest),
-		Version:     srcs.Digest(),
-		HieraConfig: m.hieraConfig,
-		Log:         logger,
+		Node:            m.certname,
+		Environment:     m.environment,
+		Facts:           nodeFacts,
+		ModulePath:      filepath.SplitList(m.modulepath),
+		Settings:        compiler.ManifestSettings(manifest),
+		Version:         srcs.Digest(),
+		HieraConfig:     m.hieraConfig,
+		ModuleFileRules: m.moduleFileRules,
+		Log:             logger,
 	})
 	return &compiled{catalog: cat, sources: srcs.Files, diags: diags}, nil
 }

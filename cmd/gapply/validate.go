@@ -11,14 +11,15 @@ import (
 )
 
 func newValidateCmd(s streams, g *globalOptions) *cobra.Command {
-	var m manifestOptions
+	m := manifestOptions{moduleFileRules: true}
 	cmd := &cobra.Command{
 		Use:   "validate [flags] FILE|DIR...",
 		Short: "Parse and compile manifests without applying them",
 		Long: `Parse and compile manifests, and check every resource against its type,
 without touching the machine. Each argument is validated on its own, as
 puppet parser validate checks each file: a file, or a directory whose
-manifests form one set. Exit 0 when all are valid, 1 with located
+manifests form one set. A file inside the module path is held to Puppet's
+rules for module files: definitions only, each named after its file. Exit 0 when all are valid, 1 with located
 diagnostics otherwise.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
