@@ -141,6 +141,12 @@ func (ev *evaluator) isA(n *callNode, locals map[string]any) (any, error) {
 
 func stringMethod(name, s string, args []any) (any, bool) {
 	switch name {
+	case "chars":
+		out := make([]any, 0, len(s))
+		for _, r := range s {
+			out = append(out, string(r))
+		}
+		return out, len(args) == 0
 	case "upcase":
 		return strings.ToUpper(s), len(args) == 0
 	case "downcase":

@@ -2,6 +2,7 @@ package erb
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -377,6 +378,8 @@ func (ev *evaluator) extraMethod(n *callNode, recv any, args []any, locals map[s
 		}
 	case []any:
 		switch n.name {
+		case "compact!", "uniq!", "flatten!":
+			return ev.bang(n, r, args, locals)
 		case "zip":
 			out := make([]any, len(r))
 			for i, e := range r {
@@ -417,6 +420,33 @@ func (ev *evaluator) extraMethod(n *callNode, recv any, args []any, locals map[s
 		}
 	}
 	return nil, false, nil
+}
+
+// bang is compact!, uniq! and flatten!: Ruby changes the array in place
+// and returns nil when nothing changed. A local variable gets the new
+// array; an array made by the expression itself (x.flatten.compact!) has
+// nobody to see the change. Any other receiver is a Puppet value, which
+// the template must not change, and is refused.
+func (ev *evaluator) bang(n *callNode, a []any, args []any, locals map[string]any) (any, bool, error) {
+	out, ok := ev.arrayMethod(strings.TrimSuffix(n.name, "!"), a, args)
+	if !ok {
+		return nil, false, nil
+	}
+	switch recv := n.recv.(type) {
+	case *localNode:
+		locals[recv.name] = out
+	case *callNode, *arrayNode:
+	default:
+		return nil, true, ev.errorf(n, "unsupported Ruby: %s on a value that is not in a local variable (it would change a Puppet value)", n.name)
+	}
+	changed := len(out.([]any)) != len(a)
+	if n.name == "flatten!" {
+		changed = slices.ContainsFunc(a, func(e any) bool { _, nested := e.([]any); return nested })
+	}
+	if !changed {
+		return nil, true, nil
+	}
+	return out, true, nil
 }
 
 // hashDelete is Hash#delete: the value removed (nil when absent). The

@@ -80,6 +80,10 @@ func TestRubyOfModules(t *testing.T) {
 		{"<% o = @opts -%><%= o.delete('a') %> <%= o.keys.inspect %> <%= @opts.keys.inspect %>", "x [\"b\"] [\"b\", \"a\"]"},
 		{"<%= defined?(@name) %>|<%= defined?(@nothing) %>", "instance-variable|"},
 		{"<%= @name.is_a? String %> <%= 'match it'.include? \"match\" %>", "true true"},
+		// String#chars; compact!, flatten! and uniq! (nil when nothing changed)
+		{"<%= 'ab/é'.chars.inspect %> <%= '/x'.chars.first == '/' %> <%= ''.chars.inspect %>", "[\"a\", \"b\", \"/\", \"é\"] true []"},
+		{"<% a = [1, nil, [2, nil]] -%><%= a.compact!.inspect %> <%= a.inspect %> <%= a.compact!.inspect %> <%= a.flatten!.inspect %> <%= a.flatten!.inspect %>", "[1, [2, nil]] [1, [2, nil]] nil [1, 2, nil] nil"},
+		{"<% b = [1, 1, 2] -%><%= b.uniq!.inspect %> <%= b.uniq!.inspect %> <%= [nil, [1]].flatten.compact!.inspect %>", "[1, 2] nil [1]"},
 		// Puppet functions and scope.setvar
 		{"<%= scope.call_function('upcase', ['a']) %><%= scope.function_upcase(['b']) %>", "AB"},
 		{"<% scope.setvar('shared', {}) -%><% scope.lookupvar('shared')[:item] = 'x' -%><%= scope['shared'][:item] %>", "x"},
@@ -106,6 +110,7 @@ func TestRubyOfModulesErrors(t *testing.T) {
 		{"\n<% case 1\nwhen Foo then 1\nend %>", "t.erb:3: unsupported Ruby: class Foo"},
 		{"<% require 'ipaddr' %>", "t.erb:1: unsupported Ruby: 'require'"},
 		{"<%= @opts.delete('a') %>", "delete on a hash that is not in a local variable"},
+		{"<%= @servers.compact! %>", "t.erb:1: unsupported Ruby: compact! on a value that is not in a local variable"},
 	}
 	for _, tt := range tests {
 		tpl, err := Parse("t.erb", tt.src)
