@@ -408,8 +408,10 @@ type defineCache struct {
 }
 
 // declareDefined declares one instance of a defined type and evaluates
-// its body in a scope of its own, with $title and $name set.
-func (c *compiler) declareDefined(name string, def *parser.DefineDef, title string, body *parser.ResourceBody, attrs []attr, s *scope) (catalog.Ref, bool) {
+// its body in a scope of its own, with $title and $name set. A virtual
+// or exported instance is only recorded: a collector or realize()
+// evaluates it later (virtualdefs.go).
+func (c *compiler) declareDefined(name string, def *parser.DefineDef, title string, body *parser.ResourceBody, attrs []attr, s *scope, form parser.ResourceForm) (catalog.Ref, bool) {
 	ref := catalog.Ref{Type: c.refType(name), Title: title}
 	at := body.Title.Range()
 	if prev, dup := c.declaredAt(ref); dup {
@@ -417,15 +419,29 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 		return ref, false
 	}
 	c.declared[ref] = &at
-	container, callerTags := s.containerOf()
+	container, _ := s.containerOf()
 	c.containNew(container, ref)
+	attrs = withDefaults(attrs, s, name)
+	inst := c.recordInstance(ref, name, attrs, s)
+	if form != parser.Regular {
+		inst.pending = &pendingDefine{def: def, at: at, parent: c.classParent()}
+		c.virtuals = true
+		return ref, true
+	}
+	c.evalDefined(name, def, ref, at, attrs, s, c.classParent())
+	return ref, true
+}
 
+// evalDefined evaluates the body of the defined resource ref, declared in
+// scope s, in a new scope whose parent is parent.
+func (c *compiler) evalDefined(name string, def *parser.DefineDef, ref catalog.Ref, at hcl.Range, attrs []attr, s, parent *scope) {
+	_, callerTags := s.containerOf()
 	dc, ok := c.defCaches[name]
 	if !ok {
 		dc = &defineCache{tags: slices.Clip(nameTags(name)), module: c.moduleName(def.Range().Filename), vars: len(def.Params) + 3}
 		c.defCaches[name] = dc
 	}
-	sc := newScopeSized(c.classParent(), dc.vars)
+	sc := newScopeSized(parent, dc.vars)
 	if dc.members > 0 {
 		c.members[ref] = make([]catalog.Ref, 0, dc.members)
 	}
@@ -436,11 +452,10 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	sc.dynParent = s
 	sc.container = ref
 	sc.tags = append(dc.tags, callerTags...)
-	sc.vars["title"] = variable{value: title, at: &at}
-	sc.vars["name"] = variable{value: title, at: &at}
+	sc.vars["title"] = variable{value: ref.Title, at: &at}
+	sc.vars["name"] = variable{value: ref.Title, at: &at}
 	sc.vars["module_name"] = variable{value: dc.module, at: &at}
 	setCallerModule(sc, s, &at)
-	attrs = withDefaults(attrs, s, name)
 	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {
 		if rel, ok := relationMetaparams[a.name]; ok {
@@ -463,13 +478,12 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	}
 	if err := c.bindParams(ref, def.Params, params, sc, at); err != nil {
 		c.report(err, at)
-		return ref, true
+		return
 	}
 	if def.Body != nil {
 		c.evalBlock(def.Body.Body, sc)
 		c.endBody(false)
 	}
-	return ref, true
 }
 
 // evalNode evaluates the node definition that matches the node's name:

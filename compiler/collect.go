@@ -43,7 +43,9 @@ type resMeta struct {
 // collection is the value of a collector expression: the resources it
 // matched once collection ran, for relationships with it.
 type collection struct {
-	typ     string
+	typ string
+	// defined tells a collector over a defined type (virtualdefs.go).
+	defined bool
 	query   func(*catalog.Resource) bool
 	attrs   []attrOp
 	matched []catalog.Ref
@@ -113,10 +115,21 @@ func (c *compiler) evalOverride(e *parser.ResourceOverride, s *scope) (any, erro
 // take part in a chain (Package <| |> -> Service <| |>).
 func (c *compiler) evalCollector(e *parser.Collector, s *scope) (any, error) {
 	typ := catalog.CapitalizeType(strings.TrimPrefix(e.Type.Name, "::"))
-	if rt, err := c.resourceType(strings.ToLower(typ), e.Type.Range()); err != nil {
+	lower := strings.ToLower(typ)
+	rt, err := c.resourceType(lower, e.Type.Range())
+	if err != nil {
 		return nil, err
-	} else if rt == nil {
-		return nil, errorf(e.Type.Range(), "Resource type %s doesn't exist or cannot be collected: only built-in resource types can be collected", typ)
+	}
+	defined := rt == nil && c.findDefine(lower, e.Type.Range())
+	if rt == nil && !defined {
+		return nil, errorf(e.Type.Range(), "Resource type %s doesn't exist", typ)
+	}
+	coll := &collection{typ: typ, defined: defined, seen: map[catalog.Ref]bool{}, at: e.Range(), scope: s}
+	if e.Exported {
+		// puppet apply has no storeconfigs: Puppet warns and collects
+		// nothing, not even this node's own exported resources.
+		c.warn(e.Range(), "You cannot collect exported resources without storeconfigs being set; the collection will be ignored")
+		return coll, nil
 	}
 	q := func(*catalog.Resource) bool { return true }
 	if e.Query != nil {
@@ -129,7 +142,7 @@ func (c *compiler) evalCollector(e *parser.Collector, s *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll := &collection{typ: typ, query: q, attrs: attrs, seen: map[catalog.Ref]bool{}, at: e.Range(), scope: s}
+	coll.query, coll.attrs = q, attrs
 	c.collections = append(c.collections, coll)
 	return coll, nil
 }
@@ -245,33 +258,13 @@ func init() {
 // resolveLate runs the collectors, realizations and overrides, and drops
 // the virtual resources nothing realized.
 func (c *compiler) resolveLate() {
-	for changed := true; changed; {
-		changed = false
-		for _, coll := range c.collections {
-			for i, res := range c.cat.Resources {
-				ref := res.Ref()
-				if res.Type != coll.typ || coll.seen[ref] || !coll.query(res) {
-					continue
-				}
-				coll.seen[ref] = true
-				coll.matched = append(coll.matched, ref)
-				changed = true
-				m := c.metas[i]
-				m.virtual = false
-				if len(coll.attrs) > 0 {
-					c.applyOverride(m, coll.attrs, coll.at, true, coll.scope)
-				}
-			}
-		}
-	}
-	for _, r := range c.realizations {
-		for _, ref := range r.refs {
-			real, ok := c.resolve(ref)
-			if m := c.metaOf(real); ok && m != nil {
-				m.virtual = false
-				continue
-			}
-			c.report(errorf(r.at, "Failed to realize virtual resources %s", ref), r.at)
+	// Realizing a defined resource evaluates its body, which may declare
+	// more collectors, realize() calls and virtual resources: both run
+	// until neither finds anything new.
+	for done, changed := 0, true; changed; {
+		changed = c.runCollectors()
+		for ; done < len(c.realizations); done++ {
+			changed = c.realize(c.realizations[done]) || changed
 		}
 	}
 	for _, o := range c.overrides {
@@ -300,8 +293,62 @@ func (c *compiler) resolveLate() {
 			kept = append(kept, res)
 		}
 		c.cat.Resources = kept
+		c.dropWaitingInstances()
 	}
 	c.propagateTags()
+}
+
+// runCollectors runs every collector until none matches anything new,
+// and reports whether any matched something.
+func (c *compiler) runCollectors() bool {
+	matched := false
+	for changed := true; changed; {
+		changed = false
+		for _, coll := range c.collections {
+			if coll.defined {
+				changed = c.collectDefined(coll) || changed
+				continue
+			}
+			for i, res := range c.cat.Resources {
+				ref := res.Ref()
+				if res.Type != coll.typ || coll.seen[ref] || !coll.query(res) {
+					continue
+				}
+				coll.seen[ref] = true
+				coll.matched = append(coll.matched, ref)
+				changed = true
+				m := c.metas[i]
+				m.virtual = false
+				if len(coll.attrs) > 0 {
+					c.applyOverride(m, coll.attrs, coll.at, true, coll.scope)
+				}
+			}
+		}
+		matched = matched || changed
+	}
+	return matched
+}
+
+// realize realizes the resources of a realize() call, and reports
+// whether it evaluated a defined resource (which may declare more).
+func (c *compiler) realize(r realization) bool {
+	evaluated := false
+	for _, ref := range r.refs {
+		real, ok := c.resolve(ref)
+		if m := c.metaOf(real); ok && m != nil {
+			m.virtual = false
+			continue
+		}
+		if inst := c.instanceOf(real); ok && inst != nil {
+			if inst.pending != nil {
+				c.realizeDefined(inst, nil)
+				evaluated = true
+			}
+			continue
+		}
+		c.report(errorf(r.at, "Failed to realize virtual resources %s", ref), r.at)
+	}
+	return evaluated
 }
 
 // applyOverride sets the attributes of an override or collector block on

@@ -110,7 +110,7 @@ func (c *compiler) evalHCL(mod *hclmanifest.Module, f *hclmanifest.File) {
 				c.declare(rt, r.Title, body, attrs, c.top)
 				locateParamErrors(c.diags[first:], r)
 			} else if c.findDefine(r.Type, r.TypeRange) {
-				c.declareDefined(r.Type, c.defs.defines[r.Type], r.Title, body, attrs, c.top)
+				c.declareDefined(r.Type, c.defs.defines[r.Type], r.Title, body, attrs, c.top, parser.Regular)
 			}
 		}
 	}

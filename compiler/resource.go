@@ -51,10 +51,13 @@ func (c *compiler) evalResourceDecl(e *parser.ResourceDecl, s *scope) (any, erro
 		return nil, err
 	}
 	builtin := rt != nil
-	if e.Form != parser.Regular && !builtin {
-		return nil, errorf(e.Range(), "%s %s resources are not supported: only built-in types can be virtual or exported", e.Form, typeName)
+	if e.Form != parser.Regular && !builtin && typeName == "class" {
+		return nil, errorf(e.Range(), "Classes are not virtualizable")
 	}
-	d := declarer{typeName: typeName, s: s}
+	if e.Form == parser.Exported {
+		c.warn(e.Range(), "You cannot collect exported resources without storeconfigs being set; the export is ignored")
+	}
+	d := declarer{typeName: typeName, s: s, form: e.Form}
 	switch {
 	case builtin:
 		d.rt, d.virtual = rt, e.Form != parser.Regular
@@ -93,6 +96,9 @@ type declarer struct {
 	typeName string
 	def      *parser.DefineDef
 	s        *scope
+	// form is the declaration's: a virtual or exported instance of a
+	// defined type waits for a collector or realize().
+	form parser.ResourceForm
 }
 
 // declareOne declares one resource of a body, reporting its own
@@ -117,7 +123,7 @@ func (c *compiler) declareOne(d *declarer, title string, body *parser.ResourceBo
 		}
 		return ref, true
 	}
-	return c.declareDefined(d.typeName, d.def, title, body, attrs, d.s)
+	return c.declareDefined(d.typeName, d.def, title, body, attrs, d.s, d.form)
 }
 
 // evalResourceBody evaluates one `title: attrs` body. Problems with one
