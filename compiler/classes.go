@@ -424,17 +424,18 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	attrs = withDefaults(attrs, s, name)
 	inst := c.recordInstance(ref, name, attrs, s)
 	if form != parser.Regular {
-		inst.pending = &pendingDefine{def: def, at: at, parent: c.classParent()}
+		inst.pending = &pendingDefine{def: def, at: &at, parent: c.classParent()}
 		c.virtuals = true
 		return ref, true
 	}
-	c.evalDefined(name, def, ref, at, attrs, s, c.classParent())
+	c.evalDefined(name, def, ref, &at, attrs, s, c.classParent())
 	return ref, true
 }
 
 // evalDefined evaluates the body of the defined resource ref, declared in
 // scope s, in a new scope whose parent is parent.
-func (c *compiler) evalDefined(name string, def *parser.DefineDef, ref catalog.Ref, at hcl.Range, attrs []attr, s, parent *scope) {
+// at is where it was declared (the record in c.declared, shared).
+func (c *compiler) evalDefined(name string, def *parser.DefineDef, ref catalog.Ref, at *hcl.Range, attrs []attr, s, parent *scope) {
 	_, callerTags := s.containerOf()
 	dc, ok := c.defCaches[name]
 	if !ok {
@@ -452,10 +453,10 @@ func (c *compiler) evalDefined(name string, def *parser.DefineDef, ref catalog.R
 	sc.dynParent = s
 	sc.container = ref
 	sc.tags = append(dc.tags, callerTags...)
-	sc.vars["title"] = variable{value: ref.Title, at: &at}
-	sc.vars["name"] = variable{value: ref.Title, at: &at}
-	sc.vars["module_name"] = variable{value: dc.module, at: &at}
-	setCallerModule(sc, s, &at)
+	sc.vars["title"] = variable{value: ref.Title, at: at}
+	sc.vars["name"] = variable{value: ref.Title, at: at}
+	sc.vars["module_name"] = variable{value: dc.module, at: at}
+	setCallerModule(sc, s, at)
 	params := make([]attr, 0, len(attrs))
 	for _, a := range attrs {
 		if rel, ok := relationMetaparams[a.name]; ok {
@@ -476,8 +477,8 @@ func (c *compiler) evalDefined(name string, def *parser.DefineDef, ref catalog.R
 		}
 		params = append(params, a)
 	}
-	if err := c.bindParams(ref, def.Params, params, sc, at); err != nil {
-		c.report(err, at)
+	if err := c.bindParams(ref, def.Params, params, sc, *at); err != nil {
+		c.report(err, *at)
 		return
 	}
 	if def.Body != nil {

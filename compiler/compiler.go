@@ -142,7 +142,7 @@ type compiler struct {
 	dropped      map[catalog.Ref]bool
 	// defInstances are the declared instances of defined types by
 	// type, for collectors and realize() (virtualdefs.go).
-	defInstances map[string][]*defInstance
+	defInstances map[string][]defInstance
 	// virtuals tells whether any resource was declared virtual.
 	virtuals bool
 	// lastTags is the tag list tagsFor gave last, for a type and the

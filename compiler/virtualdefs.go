@@ -43,25 +43,29 @@ type defInstance struct {
 // defInstance.
 type pendingDefine struct {
 	def    *parser.DefineDef
-	at     hcl.Range
+	at     *hcl.Range
 	parent *scope
 }
 
-// recordInstance remembers a declared instance of a defined type.
+// recordInstance remembers a declared instance of a defined type and
+// returns where, for a virtual one to be given its pendingDefine. The
+// records are values, not pointers: one allocation less per instance.
 func (c *compiler) recordInstance(ref catalog.Ref, name string, attrs []attr, s *scope) *defInstance {
-	inst := &defInstance{ref: ref, name: name, attrs: attrs, s: s}
 	if c.defInstances == nil {
-		c.defInstances = map[string][]*defInstance{}
+		c.defInstances = map[string][]defInstance{}
 	}
-	c.defInstances[ref.Type] = append(c.defInstances[ref.Type], inst)
-	return inst
+	insts := append(c.defInstances[ref.Type], defInstance{ref: ref, name: name, attrs: attrs, s: s})
+	c.defInstances[ref.Type] = insts
+	return &insts[len(insts)-1]
 }
 
-// instanceOf returns the record of the defined resource ref, or nil.
+// instanceOf returns the record of the defined resource ref, or nil. The
+// pointer is good until the next instance of the type is recorded.
 func (c *compiler) instanceOf(ref catalog.Ref) *defInstance {
-	for _, inst := range c.defInstances[ref.Type] {
-		if inst.ref == ref {
-			return inst
+	insts := c.defInstances[ref.Type]
+	for i := range insts {
+		if insts[i].ref == ref {
+			return &insts[i]
 		}
 	}
 	return nil
@@ -95,7 +99,7 @@ func (c *compiler) collectDefined(coll *collection) bool {
 	// Realizing an instance may declare more of the same type: the
 	// length is read again on each turn.
 	for i := 0; i < len(c.defInstances[coll.typ]); i++ {
-		inst := c.defInstances[coll.typ][i]
+		inst := &c.defInstances[coll.typ][i] // good until realizeDefined records more
 		if coll.seen[inst.ref] || !coll.query(inst.asResource()) {
 			continue
 		}
@@ -112,14 +116,16 @@ func (c *compiler) collectDefined(coll *collection) bool {
 }
 
 // realizeDefined evaluates a waiting instance, with the attributes of
-// the collector that realized it (if any) over its own.
+// the collector that realized it (if any) over its own. inst is not
+// used once the body runs: evaluating it may move the records.
 func (c *compiler) realizeDefined(inst *defInstance, ops []attrOp) {
 	p := inst.pending
 	inst.pending = nil
 	if len(ops) > 0 {
 		inst.attrs = overrideAttrs(inst.attrs, ops)
 	}
-	c.evalDefined(inst.name, p.def, inst.ref, p.at, inst.attrs, inst.s, p.parent)
+	name, ref, attrs, s := inst.name, inst.ref, inst.attrs, inst.s
+	c.evalDefined(name, p.def, ref, p.at, attrs, s, p.parent)
 }
 
 // overrideAttrs returns attrs with a collector's block applied: => sets
@@ -149,8 +155,8 @@ func overrideAttrs(attrs []attr, ops []attrOp) []attr {
 // nothing realized, as resolveLate drops built-in ones.
 func (c *compiler) dropWaitingInstances() {
 	for _, insts := range c.defInstances {
-		for _, inst := range insts {
-			if inst.pending != nil {
+		for i := range insts {
+			if inst := &insts[i]; inst.pending != nil {
 				c.dropped[inst.ref] = true
 				delete(c.declared, inst.ref)
 			}
