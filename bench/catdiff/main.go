@@ -8,9 +8,13 @@
 // The two catalogs are shaped differently, so both are normalised first:
 //
 //   - Resources are compared by Type[title] with their parameters; tags,
-//     file, line, exported and version are ignored. A namevar parameter
-//     equal to the title (gapply writes name/path explicitly, Puppet leaves
-//     them out) counts as absent.
+//     file, line, exported, version and the tag parameter are ignored. A
+//     parameter equal to the title that only one side has is a namevar
+//     (gapply writes it explicitly, Puppet leaves it out) and counts as
+//     absent. In an instance of a define gapply has natively (concat),
+//     the parameters only Puppet's has that hold the define's literal
+//     default are dropped: Puppet writes a define's defaults into the
+//     instance.
 //   - Stage, Class and Node resources and the instances of defined types are
 //     containers in Puppet's catalog and do not exist in gapply's, which
 //     holds only the resources they contain. They are dropped, except a
@@ -38,7 +42,10 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/gapply/gapply/parser"
 )
 
 type resource struct {
@@ -122,6 +129,7 @@ func run(pc, gc rawCatalog, modulepath []string) int {
 			(isDefine(r.Type, modulepath) && !gapplyRefs[ref(r)])
 	}, true)
 	g := normalise(gc, func(resource) bool { return false }, false)
+	dropDefineDefaults(pc, p.params, g.params, modulepath)
 	for _, s := range p.skipped {
 		fmt.Println("note:", s)
 	}
@@ -175,6 +183,71 @@ func isDefine(t string, modulepath []string) bool {
 	return false
 }
 
+// dropDefineDefaults forgets, in Puppet's instances of the defined types
+// gapply has natively (concat), the parameters that only Puppet's
+// instance carries and that hold the define's literal default: Puppet
+// writes a define's defaults into the instance, gapply's native
+// resource applies the same defaults without listing them.
+func dropDefineDefaults(pc rawCatalog, pparams, gparams map[string]map[string]any, modulepath []string) {
+	defaults := map[string]map[string]any{}
+	for _, r := range pc.Resources {
+		key := ref(r)
+		gp, native := gparams[key]
+		if !native || !isDefine(r.Type, modulepath) {
+			continue
+		}
+		d, seen := defaults[r.Type]
+		if !seen {
+			d = defineDefaults(r.Type, modulepath)
+			defaults[r.Type] = d
+		}
+		for name, v := range pparams[key] {
+			if _, inG := gp[name]; !inG && reflect.DeepEqual(d[name], v) {
+				delete(pparams[key], name)
+			}
+		}
+	}
+}
+
+// defineDefaults reads the literal defaults (strings, numbers, booleans)
+// of define t's parameters from its manifest, as JSON would decode them.
+func defineDefaults(t string, modulepath []string) map[string]any {
+	out := map[string]any{}
+	segs := strings.Split(strings.ToLower(t), "::")
+	rel := "init.pp"
+	if len(segs) > 1 {
+		rel = filepath.Join(segs[1:]...) + ".pp"
+	}
+	for _, dir := range modulepath {
+		path := filepath.Join(dir, segs[0], "manifests", rel)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		f, _ := parser.ParseFile(path, src)
+		for _, st := range f.Body {
+			def, ok := st.(*parser.DefineDef)
+			if !ok || !strings.EqualFold(def.Name, t) {
+				continue
+			}
+			for _, p := range def.Params {
+				switch v := p.Default.(type) {
+				case *parser.String:
+					out[p.Name] = v.Value
+				case *parser.Boolean:
+					out[p.Name] = v.Value
+				case *parser.Number:
+					if n, err := strconv.ParseFloat(v.Text, 64); err == nil {
+						out[p.Name] = n
+					}
+				}
+			}
+		}
+		return out
+	}
+	return out
+}
+
 // graph is the ordering graph of a catalog with containers expanded: a
 // container C has the nodes "adm:C" (before everything it contains) and
 // "done:C" (after it), as Puppet's relationship graph has.
@@ -221,7 +294,7 @@ func normalise(c rawCatalog, isContainer func(resource) bool, containment bool) 
 		}
 		params := map[string]any{}
 		for k, v := range r.Parameters {
-			if _, rel := relationParams[k]; rel || k == "alias" {
+			if _, rel := relationParams[k]; rel || k == "alias" || k == "tag" {
 				continue
 			}
 			if slices.Contains(namevars, k) && v == r.Title {
@@ -329,10 +402,15 @@ func diffResources(p, g map[string]map[string]any) int {
 			continue
 		}
 		pp := p[k]
+		title := k[strings.IndexByte(k, '[')+1 : len(k)-1]
 		for _, name := range sortedKeys(union(pp, gp)) {
 			pv, pok := pp[name]
 			gv, gok := gp[name]
 			switch {
+			case pok != gok && (pv == title || gv == title):
+				// A namevar of a module's type (mysql_datadir's
+				// datadir) that one side writes out as the title.
+				continue
 			case !gok:
 				fmt.Printf("%s: %s only in Puppet: %s\n", k, name, compact(pv))
 			case !pok:
