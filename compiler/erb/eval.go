@@ -94,7 +94,7 @@ type evaluator struct {
 }
 
 func (ev *evaluator) errorf(n node, format string, args ...any) error {
-	return &Error{ev.name, n.at(), fmt.Sprintf(format, args...)}
+	return &Error{ev.name, n.at(), fmt.Sprintf(format, args...), ""}
 }
 
 // block runs statements and returns the value of the last one.
@@ -223,7 +223,7 @@ func (ev *evaluator) eval(n node, locals map[string]any) (any, error) {
 		case float64:
 			return -x, err
 		}
-		return nil, ev.errorf(n, "undefined method '-@' for %s", className(v))
+		return nil, ev.raise(n, "NoMethodError", "undefined method '-@' for %s", className(v))
 	case *binNode:
 		return ev.binary(n, locals)
 	case *indexNode:
@@ -245,6 +245,10 @@ func (ev *evaluator) eval(n node, locals map[string]any) (any, error) {
 		return ev.regexp(n)
 	case *caseNode:
 		return ev.caseOf(n, locals)
+	case *beginNode:
+		return ev.beginRescue(n, locals)
+	case *requireNode:
+		return true, nil // a library the interpreter provides
 	case *rangeNode:
 		return nil, ev.errorf(n, "unsupported Ruby: a range outside an index")
 	}
@@ -301,7 +305,7 @@ func (ev *evaluator) binary(n *binNode, locals map[string]any) (any, error) {
 	case "<", ">", "<=", ">=":
 		c, ok := rubyCompare(l, r)
 		if !ok {
-			return nil, ev.errorf(n, "comparison of %s with %s failed", className(l), className(r))
+			return nil, ev.raise(n, "ArgumentError", "comparison of %s with %s failed", className(l), className(r))
 		}
 		return map[string]bool{"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[n.op], nil
 	}
@@ -309,7 +313,7 @@ func (ev *evaluator) binary(n *binNode, locals map[string]any) (any, error) {
 		if rs, ok := r.(string); ok {
 			return ls + rs, nil
 		}
-		return nil, ev.errorf(n, "no implicit conversion of %s into String", className(r))
+		return nil, ev.raise(n, "TypeError", "no implicit conversion of %s into String", className(r))
 	}
 	if la, ok := l.([]any); ok && n.op == "+" {
 		if ra, ok := r.([]any); ok {
@@ -332,7 +336,7 @@ func (ev *evaluator) arith(n *binNode, l, r any) (any, error) {
 			return li * ri, nil
 		case "/", "%":
 			if ri == 0 {
-				return nil, ev.errorf(n, "divided by 0")
+				return nil, ev.raise(n, "ZeroDivisionError", "divided by 0")
 			}
 			q, m := li/ri, li%ri
 			if m != 0 && (m < 0) != (ri < 0) { // Ruby floors
@@ -464,7 +468,7 @@ func (ev *evaluator) index(n *indexNode, locals map[string]any) (any, error) {
 	case []any:
 		i, ok := args[0].(int64)
 		if !ok {
-			return nil, ev.errorf(n, "no implicit conversion of %s into Integer", className(args[0]))
+			return nil, ev.raise(n, "TypeError", "no implicit conversion of %s into Integer", className(args[0]))
 		}
 		if i < 0 {
 			i += int64(len(r))
@@ -487,7 +491,7 @@ func (ev *evaluator) index(n *indexNode, locals map[string]any) (any, error) {
 		}
 		return string(rs[i]), nil
 	case nil:
-		return nil, ev.errorf(n, "undefined method '[]' for nil")
+		return nil, ev.raise(n, "NoMethodError", "undefined method '[]' for nil")
 	}
 	return nil, ev.errorf(n, "undefined method '[]' for %s", className(recv))
 }
@@ -508,7 +512,7 @@ func (ev *evaluator) lookup(n node, args []any) (any, error) {
 
 // className is the Ruby class of a value, for messages and is_a?.
 func className(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "NilClass"
 	case string:
@@ -532,6 +536,10 @@ func className(v any) string {
 		return "Regexp"
 	case *matchData:
 		return "MatchData"
+	case *ipAddr:
+		return "IPAddr"
+	case *exception:
+		return x.class
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -545,6 +553,10 @@ func toS(v any) string {
 		return x
 	case symbol:
 		return string(x)
+	case *ipAddr:
+		return x.String()
+	case *exception:
+		return x.msg
 	}
 	return inspect(v)
 }
@@ -576,6 +588,10 @@ func inspect(v any) string {
 			parts[i] = inspect(k) + "=>" + inspect(x.Values()[i])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case *ipAddr:
+		return x.inspect()
+	case *exception:
+		return "#<" + x.class + ": " + x.msg + ">"
 	}
 	return fmt.Sprint(v)
 }

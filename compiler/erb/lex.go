@@ -50,6 +50,10 @@ type Error struct {
 	Template string
 	Line     int
 	Msg      string
+	// Class is the Ruby exception class when Ruby raises this error too
+	// (ArgumentError, TypeError...): a rescue of the template may catch
+	// it. It is empty for what is outside the interpreter's subset.
+	Class string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.Template, e.Line, e.Msg) }
@@ -93,7 +97,7 @@ func lexTemplate(name, src string) ([]token, error) {
 		text(before)
 		end := strings.Index(src, "%>")
 		if end < 0 {
-			return nil, &Error{name, line, "unterminated tag: <% without %>"}
+			return nil, &Error{name, line, "unterminated tag: <% without %>", ""}
 		}
 		code := src[:end]
 		src = src[end+2:]
@@ -162,7 +166,7 @@ func lexCode(name, code string, line int) ([]token, error) {
 		case c == '\'' || c == '"':
 			s, n, err := lexString(code[i:])
 			if err != nil {
-				return nil, &Error{name, line, err.Error()}
+				return nil, &Error{name, line, err.Error(), ""}
 			}
 			toks = append(toks, token{kind: tStr, s: s, line: line, dq: c == '"'})
 			line += strings.Count(code[i:i+n], "\n")
@@ -190,12 +194,12 @@ func lexCode(name, code string, line int) ([]token, error) {
 			k := tIdent
 			switch {
 			case c == '$':
-				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: global variable %s", word)}
+				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: global variable %s", word), ""}
 			case word == "defined" && j < len(code) && code[j] == '?':
 				word += "?"
 				j++
 			case strings.HasPrefix(word, "@@"):
-				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: class variable %s", word)}
+				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: class variable %s", word), ""}
 			case c == '@':
 				k = tIVar
 				word = word[1:]
@@ -212,14 +216,14 @@ func lexCode(name, code string, line int) ([]token, error) {
 		case c == '/' && operandPosition(toks):
 			src, flags, n, err := lexRegexp(code[i:])
 			if err != nil {
-				return nil, &Error{name, line, err.Error()}
+				return nil, &Error{name, line, err.Error(), ""}
 			}
 			toks = append(toks, token{kind: tRegex, s: src, flags: flags, line: line})
 			i += n
 		case c == '%' && operandPosition(toks) && i+1 < len(code):
 			t, n, err := lexPercent(code[i:])
 			if err != nil {
-				return nil, &Error{name, line, err.Error()}
+				return nil, &Error{name, line, err.Error(), ""}
 			}
 			t.line = line
 			toks = append(toks, t)
@@ -241,7 +245,7 @@ func lexCode(name, code string, line int) ([]token, error) {
 				}
 			}
 			if op == "" {
-				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: unexpected character %q", c)}
+				return nil, &Error{name, line, fmt.Sprintf("unsupported Ruby: unexpected character %q", c), ""}
 			}
 			toks = append(toks, token{kind: tOp, s: op, line: line})
 			i += len(op)

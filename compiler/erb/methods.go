@@ -28,6 +28,16 @@ func (ev *evaluator) call(n *callNode, locals map[string]any) (any, error) {
 	if n.name == "is_a?" || n.name == "kind_of?" || n.name == "instance_of?" {
 		return ev.isA(n, locals)
 	}
+	if c, ok := n.recv.(*constNode); ok && c.name == "IPAddr" && n.name == "new" && n.block == nil {
+		args, err := ev.evalAll(n.args, locals)
+		if err != nil {
+			return nil, err
+		}
+		if len(args) != 1 {
+			return nil, ev.errorf(n, "unsupported Ruby: IPAddr.new with %d arguments (one address String is)", len(args))
+		}
+		return ev.newIPAddr(n, args[0])
+	}
 	recv, err := ev.eval(n.recv, locals)
 	if err != nil {
 		return nil, err
@@ -56,6 +66,10 @@ func (ev *evaluator) call(n *callNode, locals map[string]any) (any, error) {
 		v, ok = ev.hashMethod(n.name, r, args)
 	case int64, float64:
 		v, ok = numberMethod(n.name, r)
+	case *ipAddr:
+		v, ok = ipMethod(n.name, r, args)
+	case *exception:
+		v, ok = r.msg, n.name == "message" && len(args) == 0
 	}
 	if !ok {
 		return nil, ev.errorf(n, "unsupported Ruby: method '%s' for %s (%d argument(s))", n.name, className(recv), len(args))
@@ -81,7 +95,10 @@ func (ev *evaluator) common(n *callNode, recv any, args []any) (any, bool, error
 		case Hash:
 			return len(r.Keys()) == 0, true, nil
 		}
-		return nil, false, ev.errorf(n, "undefined method 'empty?' for %s", className(recv))
+		if recv == nil || className(recv) == "TrueClass" || className(recv) == "FalseClass" {
+			return nil, false, ev.raise(n, "NoMethodError", "undefined method 'empty?' for %s", className(recv))
+		}
+		return nil, false, ev.errorf(n, "unsupported Ruby: method 'empty?' for %s", className(recv))
 	case "size", "length", "count":
 		if len(args) > 0 {
 			return nil, false, nil
@@ -462,23 +479,7 @@ func (ev *evaluator) iterate(n *callNode, recv any, args []any, locals map[strin
 		}
 		return n.name == "all?", nil
 	case "sort_by":
-		keyed := make([]any, len(elems))
-		for i, e := range elems {
-			k, err := yield(e)
-			if err != nil {
-				return nil, err
-			}
-			keyed[i] = []any{k, e}
-		}
-		sorted, ok := sortValues(keyed)
-		if !ok {
-			return nil, ev.errorf(n, "comparison failed in sort_by")
-		}
-		out := make([]any, len(sorted))
-		for i, s := range sorted {
-			out[i] = s.([]any)[1]
-		}
-		return out, nil
+		return ev.sortBy(n, elems, yield)
 	case "sort":
 		out := append([]any{}, elems...)
 		var failed error
@@ -486,7 +487,7 @@ func (ev *evaluator) iterate(n *callNode, recv any, args []any, locals map[strin
 			v, err := yield(out[i], out[j])
 			c, ok := v.(int64)
 			if err == nil && !ok {
-				err = ev.errorf(n, "comparison of %s with %s failed", className(out[i]), className(out[j]))
+				err = ev.raise(n, "ArgumentError", "comparison of %s with %s failed", className(out[i]), className(out[j]))
 			}
 			if failed == nil {
 				failed = err
@@ -513,4 +514,37 @@ func (ev *evaluator) iterate(n *callNode, recv any, args []any, locals map[strin
 		return acc, nil
 	}
 	return nil, ev.errorf(n, "unsupported Ruby: method '%s' with a block for %s", n.name, className(recv))
+}
+
+// sortBy is sort_by: the elements in the order of their keys, compared
+// with <=> (arrays element by element); keys <=> cannot order raise
+// ArgumentError as in Ruby. Ruby's sort is not stable, this one is: the
+// two agree whenever the keys differ.
+func (ev *evaluator) sortBy(n *callNode, elems []any, yield func(...any) (any, error)) (any, error) {
+	keys := make([]any, len(elems))
+	order := make([]int, len(elems))
+	for i, e := range elems {
+		k, err := yield(e)
+		if err != nil {
+			return nil, err
+		}
+		keys[i], order[i] = k, i
+	}
+	var failed error
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := keys[order[i]], keys[order[j]]
+		c, ok := spaceship(a, b)
+		if !ok && failed == nil {
+			failed = ev.raise(n, "ArgumentError", "comparison of %s with %s failed", className(a), className(b))
+		}
+		return c < 0
+	})
+	if failed != nil {
+		return nil, failed
+	}
+	out := make([]any, len(order))
+	for i, k := range order {
+		out[i] = elems[k]
+	}
+	return out, nil
 }

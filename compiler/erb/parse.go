@@ -203,7 +203,7 @@ func (p *parser) accept(k kind, s string) bool {
 }
 
 func (p *parser) errorf(t token, format string, args ...any) error {
-	return &Error{p.name, t.line, fmt.Sprintf(format, args...)}
+	return &Error{p.name, t.line, fmt.Sprintf(format, args...), ""}
 }
 
 func (p *parser) expect(k kind, s string) error {
@@ -234,12 +234,12 @@ func describe(t token) string {
 }
 
 // keywords that end a statement list.
-var enders = map[string]bool{"end": true, "else": true, "elsif": true, "when": true, "}": true}
+var enders = map[string]bool{"end": true, "else": true, "elsif": true, "when": true, "}": true, "rescue": true, "ensure": true}
 
 // unsupported keywords get a precise error.
 var unsupported = map[string]bool{"while": true, "until": true, "for": true, "def": true, "class": true,
-	"module": true, "begin": true, "rescue": true, "case": true, "when": true, "yield": true, "return": true,
-	"break": true, "redo": true, "retry": true, "lambda": true, "proc": true, "require": true,
+	"module": true, "case": true, "when": true, "yield": true, "return": true,
+	"break": true, "redo": true, "retry": true, "lambda": true, "proc": true,
 	"puts": true, "print": true, "p": true, "defined?": true, "self": true, "super": true, "loop": true}
 
 // statements parses until one of the enders (not consumed) or the end.
@@ -437,6 +437,9 @@ func (p *parser) def() (node, error) {
 // modifier handles a trailing `if cond` or `unless cond`.
 func (p *parser) modifier(x node) (node, error) {
 	t := p.peek()
+	if t.kind == tIdent && t.s == "rescue" {
+		return nil, p.errorf(t, "unsupported Ruby: 'rescue' modifier (use begin/rescue/end)")
+	}
 	if t.kind != tIdent || (t.s != "if" && t.s != "unless") {
 		return x, nil
 	}
@@ -783,6 +786,11 @@ func (p *parser) primary() (node, error) {
 				return p.caseStatement()
 			}
 			return p.ifStatement()
+		case "begin":
+			p.pos--
+			return p.beginStatement()
+		case "require":
+			return p.require(t)
 		case "defined?":
 			x, err := p.unary()
 			return &definedNode{t.line, x}, err

@@ -110,7 +110,7 @@ func (ev *evaluator) shovel(n *binNode, l, r any, locals map[string]any) (any, e
 	case string:
 		s, ok := r.(string)
 		if !ok {
-			return nil, ev.errorf(n, "no implicit conversion of %s into String", className(r))
+			return nil, ev.raise(n, "TypeError", "no implicit conversion of %s into String", className(r))
 		}
 		out = x + s
 	case int64:
@@ -279,7 +279,7 @@ func (ev *evaluator) callFunction(n *callNode, locals map[string]any) (any, erro
 	}
 	if m, ok := ev.defs[n.name]; ok {
 		if len(args) != len(m.params) {
-			return nil, ev.errorf(n, "wrong number of arguments calling '%s' (given %d, expected %d)", n.name, len(args), len(m.params))
+			return nil, ev.raise(n, "ArgumentError", "wrong number of arguments calling '%s' (given %d, expected %d)", n.name, len(args), len(m.params))
 		}
 		ev.depth++
 		defer func() { ev.depth-- }()
@@ -334,9 +334,9 @@ func (ev *evaluator) convert(n *callNode, v any) (any, error) {
 			} else if f, err := strconv.ParseFloat(s, 64); err == nil {
 				return f, nil
 			}
-			return nil, ev.errorf(n, "invalid value for %s(): %s", n.name, inspect(v))
+			return nil, ev.raise(n, "ArgumentError", "invalid value for %s(): %s", n.name, inspect(v))
 		}
-		return nil, ev.errorf(n, "can't convert %s into %s", className(v), n.name)
+		return nil, ev.raise(n, "TypeError", "can't convert %s into %s", className(v), n.name)
 	}
 	return nil, ev.errorf(n, "unsupported Ruby: method '%s'", n.name)
 }
@@ -370,7 +370,7 @@ func (ev *evaluator) extraMethod(n *callNode, recv any, args []any, locals map[s
 			if !ok {
 				s, isStr := args[0].(string)
 				if !isStr {
-					return nil, true, ev.errorf(n, "wrong argument type %s (expected Regexp)", className(args[0]))
+					return nil, true, ev.raise(n, "TypeError", "wrong argument type %s (expected Regexp)", className(args[0]))
 				}
 				re = &rubyRegexp{regexp.MustCompile(regexp.QuoteMeta(s)), s}
 			}
@@ -486,6 +486,11 @@ func (ev *evaluator) classMatch(c *constNode, v any) (bool, error) {
 		return cls == c.name, nil
 	case "Fixnum", "Bignum":
 		return cls == "Integer", nil
+	case "IPAddr":
+		return cls == c.name, nil
+	}
+	if _, ok := exceptionParents[c.name]; ok {
+		return isException(cls, c.name), nil
 	}
 	return false, ev.errorf(c, "unsupported Ruby: class %s", c.name)
 }
