@@ -96,7 +96,8 @@ mb() { awk -v kb="$1" 'BEGIN { if (kb == "-") print "-"; else printf "%.0f", kb 
 # with private state so nothing global changes.
 puppet_args() {
 	echo apply --detailed-exitcodes --color=false --vardir "$1/puppet/var" \
-		--confdir "$1/puppet/conf" --codedir "$1/puppet/code" "$1/site.pp"
+		--confdir "$1/puppet/conf" --codedir "$1/puppet/code" \
+		--basemodulepath "$1/puppet/code/modules" "$1/site.pp"
 }
 
 for n in $N; do

@@ -86,9 +86,15 @@ func TestSameResultAsPuppet(t *testing.T) {
 				}
 			}
 			for run := 1; run <= 2; run++ {
+				// --basemodulepath keeps the modules installed on the
+				// machine (Debian's /usr/share/puppet/modules) out: Puppet
+				// would load their facts and plugins on every run, five
+				// times its start-up, and the case's modules are all it
+				// may see, as for gapply.
 				pCode, pOut := applyWith(t, work, puppetRoot, puppet, append(append([]string{"apply", "--color=false",
 					"--vardir", work + "/puppet-state/var", "--confdir", work + "/puppet-state/conf",
-					"--codedir", work + "/puppet-state/code", "--logdest", "console"}, extra...), manifest)...)
+					"--codedir", work + "/puppet-state/code", "--basemodulepath", work + "/puppet-state/code/modules",
+					"--logdest", "console"}, extra...), manifest)...)
 				gCode, gOut := applyWith(t, work, gapplyRoot, gapply, append(append([]string{"apply", "-v",
 					"--vardir", filepath.Join(work, "gapply-state")}, extra...), manifest)...)
 				if pCode != gCode {
