@@ -363,6 +363,12 @@ func enumAssignable(t, o TypeRef) bool {
 	if len(values) == 0 {
 		return o.Name == "String" || o.Name == "Enum" || o.Name == "Pattern"
 	}
+	return enumMatches(o, "Enum", t.Params)
+}
+
+// enumMatches reports whether o is an Enum with values that all match one
+// of params, read as the parameters of a kind type (Enum or Pattern).
+func enumMatches(o TypeRef, kind string, params []any) bool {
 	if o.Name != "Enum" {
 		return false
 	}
@@ -371,7 +377,7 @@ func enumAssignable(t, o TypeRef) bool {
 		return false
 	}
 	for _, v := range ov {
-		if !matchesAny(v, "Enum", t.Params) {
+		if !matchesAny(v, kind, params) {
 			return false
 		}
 	}
@@ -382,19 +388,7 @@ func patternAssignable(t, o TypeRef) bool {
 	if equal(t, o) || len(t.Params) == 0 {
 		return o.Name == "String" || o.Name == "Enum" || o.Name == "Pattern"
 	}
-	if o.Name != "Enum" {
-		return false
-	}
-	ov := enumValues(o)
-	if len(ov) == 0 {
-		return false
-	}
-	for _, v := range ov {
-		if !matchesAny(v, "Pattern", flatten(t.Params)) {
-			return false
-		}
-	}
-	return true
+	return enumMatches(o, "Pattern", flatten(t.Params))
 }
 
 // elemType is the element type of an Array type (Any when not given).
