@@ -407,10 +407,11 @@ type defineCache struct {
 	vars, members int
 }
 
-// declareDefined declares one instance of a defined type and evaluates
-// its body in a scope of its own, with $title and $name set. A virtual
-// or exported instance is only recorded: a collector or realize()
-// evaluates it later (virtualdefs.go).
+// declareDefined declares one instance of a defined type, whose body
+// is evaluated later in a scope of its own, with $title and $name set:
+// a declared instance once the enclosing body has ended (lazydefs.go), a
+// virtual or exported one when a collector or realize() realizes it
+// (virtualdefs.go).
 func (c *compiler) declareDefined(name string, def *parser.DefineDef, title string, body *parser.ResourceBody, attrs []attr, s *scope, form parser.ResourceForm) (catalog.Ref, bool) {
 	ref := catalog.Ref{Type: c.refType(name), Title: title}
 	at := body.Title.Range()
@@ -423,12 +424,12 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	c.containNew(container, ref)
 	attrs = withDefaults(attrs, s, name)
 	inst := c.recordInstance(ref, name, attrs, s)
+	inst.pending = &pendingDefine{def: def, at: &at, parent: c.classParent(), slot: c.slotHere(), queued: form == parser.Regular}
 	if form != parser.Regular {
-		inst.pending = &pendingDefine{def: def, at: &at, parent: c.classParent()}
 		c.virtuals = true
 		return ref, true
 	}
-	c.evalDefined(name, def, ref, &at, attrs, s, c.classParent())
+	c.queued = append(c.queued, instKey{typ: ref.Type, i: len(c.defInstances[ref.Type]) - 1})
 	return ref, true
 }
 

@@ -261,12 +261,16 @@ func (c *compiler) resolveLate() {
 	// Realizing a defined resource evaluates its body, which may declare
 	// more collectors, realize() calls and virtual resources: both run
 	// until neither finds anything new.
+	// Declared defined resources wait for their rounds here too, after
+	// the collectors as in Puppet.
 	for done, changed := 0, true; changed; {
 		changed = c.runCollectors()
 		for ; done < len(c.realizations); done++ {
 			changed = c.realize(c.realizations[done]) || changed
 		}
+		changed = c.evalQueued() || changed
 	}
+	c.placeDeferred()
 	for _, o := range c.overrides {
 		var missing []string
 		for _, ref := range o.refs {
@@ -340,7 +344,7 @@ func (c *compiler) realize(r realization) bool {
 			continue
 		}
 		if inst := c.instanceOf(real); ok && inst != nil {
-			if inst.pending != nil {
+			if inst.pending != nil && !inst.pending.queued {
 				c.realizeDefined(inst, nil)
 				evaluated = true
 			}

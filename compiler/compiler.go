@@ -13,11 +13,11 @@
 // Some things wait for the end of evaluation, in this order (see
 // resolveLate): collectors (repeatedly, so they match resources declared
 // after them), realize() calls, resource overrides, then the removal of
-// virtual resources nothing realized, then relationships. Defined types
-// are evaluated where they are declared (eagerly), not queued as Puppet
-// queues them; since collectors and overrides run at the end anyway, they
-// see the resources of defines all the same, and the catalog order is the
-// declaration order. Resource defaults are dynamically scoped, as in
+// virtual resources nothing realized, then relationships. The bodies of
+// defined resources are queued, as Puppet queues them, and run in rounds
+// with the collectors once the manifests, node and classes are done
+// (lazydefs.go); their resources still stand in the catalog where the
+// instance was declared. Resource defaults are dynamically scoped, as in
 // Puppet: a class's defaults reach the classes it includes and the
 // defines it declares.
 //
@@ -143,6 +143,13 @@ type compiler struct {
 	// defInstances are the declared instances of defined types by
 	// type, for collectors and realize() (virtualdefs.go).
 	defInstances map[string][]defInstance
+	// queued are the declared instances whose bodies wait for the
+	// enclosing body to end, as Puppet evaluates them; segs and curSeg
+	// place their resources where they were declared (lazydefs.go).
+	queued  []instKey
+	segs    []segment
+	curSeg  int
+	slotSeq int
 	// virtuals tells whether any resource was declared virtual.
 	virtuals bool
 	// lastTags is the tag list tagsFor gave last, for a type and the

@@ -20,10 +20,11 @@ import (
 // nothing. Collectors over defined types also match the declared
 // instances, for relationships (Class[x] -> Foo::Bar <| |>).
 //
-// gapply evaluates declared instances where they are declared, not
-// queued as Puppet does, so a collector cannot change the parameters of
-// one already evaluated: that is an error naming the instance, never a
-// silently different catalog.
+// Declared instances are queued as in Puppet (lazydefs.go), and
+// collectors run before each round of them, so a collector's block sets
+// the parameters of a declared instance too. One whose body ran before
+// the collector was declared (in an earlier round) keeps its parameters,
+// with Puppet's warning.
 
 // defInstance is a declared instance of a defined type as collectors see
 // it.
@@ -35,7 +36,7 @@ type defInstance struct {
 	attrs []attr
 	// s is the declaring scope.
 	s *scope
-	// pending is set while a virtual or exported instance waits.
+	// pending is set while the instance's body waits to be evaluated.
 	pending *pendingDefine
 }
 
@@ -45,6 +46,11 @@ type pendingDefine struct {
 	def    *parser.DefineDef
 	at     *hcl.Range
 	parent *scope
+	// slot is where the body's resources go in the catalog.
+	slot slot
+	// queued tells a declared instance, evaluated once the body that
+	// declared it has ended, from a virtual or exported one.
+	queued bool
 }
 
 // recordInstance remembers a declared instance of a defined type and
@@ -106,10 +112,15 @@ func (c *compiler) collectDefined(coll *collection) bool {
 		coll.seen[inst.ref] = true
 		coll.matched = append(coll.matched, inst.ref)
 		changed = true
-		if inst.pending != nil {
+		switch {
+		case inst.pending != nil && inst.pending.queued:
+			if len(coll.attrs) > 0 { // its body has not run yet: it will see them
+				inst.attrs = overrideAttrs(inst.attrs, coll.attrs)
+			}
+		case inst.pending != nil:
 			c.realizeDefined(inst, coll.attrs)
-		} else if len(coll.attrs) > 0 {
-			c.report(errorf(coll.at, "gapply cannot set parameters of %s from a collector: it evaluated the defined resource where it was declared, at %s", inst.ref, location(*c.declared[inst.ref])), coll.at)
+		case len(coll.attrs) > 0:
+			c.warn(coll.at, "Attempt to override an already evaluated resource, defined at %s, with new values", location(*c.declared[inst.ref]))
 		}
 	}
 	return changed
@@ -119,13 +130,10 @@ func (c *compiler) collectDefined(coll *collection) bool {
 // the collector that realized it (if any) over its own. inst is not
 // used once the body runs: evaluating it may move the records.
 func (c *compiler) realizeDefined(inst *defInstance, ops []attrOp) {
-	p := inst.pending
-	inst.pending = nil
 	if len(ops) > 0 {
 		inst.attrs = overrideAttrs(inst.attrs, ops)
 	}
-	name, ref, attrs, s := inst.name, inst.ref, inst.attrs, inst.s
-	c.evalDefined(name, p.def, ref, p.at, attrs, s, p.parent)
+	c.evalPending(inst)
 }
 
 // overrideAttrs returns attrs with a collector's block applied: => sets

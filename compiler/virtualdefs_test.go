@@ -40,7 +40,8 @@ Class['c'] -> Foo <| title == 'decl' |>
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	want := []string{"c", "x=dd", "x=v", "x=coll", "x=inner", "x=r"}
+	// Each body's resources stand where its instance was declared.
+	want := []string{"c", "x=v", "x=r", "x=coll", "x=inner", "x=dd"}
 	if diff := cmp.Diff(want, messages(cat)); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
@@ -59,10 +60,7 @@ func TestVirtualDefinesErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		// Puppet's message for a virtual class.
 		"@class { 'x': }\n": "1:1: Classes are not virtualizable",
-		// Puppet queues defined resources and would apply the collector's
-		// x; gapply evaluated foo[a] already, and says so.
-		"define foo($x = 1) { }\nfoo { 'a': }\nFoo <| |> { x => 2 }\n": "3:1: gapply cannot set parameters of Foo[a] from a collector: it evaluated the defined resource where it was declared, at site.pp:2",
-		"Nope <| |>\n": "1:1: Resource type Nope doesn't exist",
+		"Nope <| |>\n":      "1:1: Resource type Nope doesn't exist",
 	} {
 		_, diags, _ := compileSrc(t, src)
 		if errs := diagLines(diags, hcl.DiagError); len(errs) != 1 || !strings.HasSuffix(errs[0], want) {
