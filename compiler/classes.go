@@ -424,7 +424,7 @@ func (c *compiler) declareDefined(name string, def *parser.DefineDef, title stri
 	c.containNew(container, ref)
 	attrs = withDefaults(attrs, s, name)
 	inst := c.recordInstance(ref, name, attrs, s)
-	inst.pending = &pendingDefine{def: def, at: &at, parent: c.classParent(), slot: c.slotHere(), queued: form == parser.Regular}
+	inst.pending = &pendingDefine{def: def, at: &at, parent: c.classParent(), queued: form == parser.Regular}
 	if form != parser.Regular {
 		c.virtuals = true
 		return ref, true

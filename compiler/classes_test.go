@@ -47,11 +47,14 @@ Site::Vhost['b'] -> Notify['last']
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
+	// Catalog order is evaluation order: the main body first, then the
+	// defines' bodies (lazydefs.go); the edges then order the run as
+	// Puppet does (a, b, last, c).
 	want := []string{
+		"last",
 		"vhost a a 80 /srv/a", "after a",
 		"vhost b b 80 /srv/b", "after b",
 		"vhost c named 81 /srv/c", "after c",
-		"last",
 	}
 	if diff := cmp.Diff(want, messages(cat)); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
@@ -65,7 +68,7 @@ Site::Vhost['b'] -> Notify['last']
 	if diff := cmp.Diff(wantEdges, edges(cat)); diff != "" {
 		t.Errorf("edges (-want +got):\n%s", diff)
 	}
-	if tags := cat.Resources[0].Tags; !slices.Equal(tags, []string{"notify", "site::vhost", "site", "vhost", "class"}) {
+	if tags := cat.Resources[1].Tags; !slices.Equal(tags, []string{"notify", "site::vhost", "site", "vhost", "class"}) {
 		t.Errorf("tags: %q", tags)
 	}
 }

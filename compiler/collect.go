@@ -270,7 +270,6 @@ func (c *compiler) resolveLate() {
 		}
 		changed = c.evalQueued() || changed
 	}
-	c.placeDeferred()
 	for _, o := range c.overrides {
 		var missing []string
 		for _, ref := range o.refs {

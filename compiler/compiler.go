@@ -16,8 +16,8 @@
 // virtual resources nothing realized, then relationships. The bodies of
 // defined resources are queued, as Puppet queues them, and run in rounds
 // with the collectors once the manifests, node and classes are done
-// (lazydefs.go); their resources still stand in the catalog where the
-// instance was declared. Resource defaults are dynamically scoped, as in
+// (lazydefs.go); their resources enter the catalog, whose order is the
+// apply order, when they are evaluated, as in Puppet. Resource defaults are dynamically scoped, as in
 // Puppet: a class's defaults reach the classes it includes and the
 // defines it declares.
 //
@@ -144,12 +144,8 @@ type compiler struct {
 	// type, for collectors and realize() (virtualdefs.go).
 	defInstances map[string][]defInstance
 	// queued are the declared instances whose bodies wait for the
-	// enclosing body to end, as Puppet evaluates them; segs and curSeg
-	// place their resources where they were declared (lazydefs.go).
-	queued  []instKey
-	segs    []segment
-	curSeg  int
-	slotSeq int
+	// enclosing body to end, as Puppet evaluates them (lazydefs.go).
+	queued []instKey
 	// virtuals tells whether any resource was declared virtual.
 	virtuals bool
 	// lastTags is the tag list tagsFor gave last, for a type and the

@@ -45,7 +45,9 @@ notice('top end')
 	if diff := cmp.Diff(wantNotices, notices); diff != "" {
 		t.Errorf("notices (-want +got):\n%s", diff)
 	}
-	want := []string{"a", "one-1", "one.x-1", "one.x-2", "one-2", "b", "two-1", "two-2"}
+	// Puppet 7 applies (and gapply lists) the resources in evaluation
+	// order: the class's, then each round of bodies.
+	want := []string{"a", "b", "one-1", "one-2", "two-1", "two-2", "one.x-1", "one.x-2"}
 	if diff := cmp.Diff(want, messages(cat)); diff != "" {
 		t.Errorf("catalog order (-want +got):\n%s", diff)
 	}

@@ -29,10 +29,11 @@ func TestModuleAutoload(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if got := messages(cat); !slices.Equal(got, []string{"line x", "hello", "/srv/manifests"}) {
+	// The define's body runs after the classes and the main manifest.
+	if got := messages(cat); !slices.Equal(got, []string{"hello", "/srv/manifests", "line x"}) {
 		t.Errorf("messages: %q", got)
 	}
-	if got := cat.Resources[0].File; got != filepath.Join(dir, "motd/manifests/line.pp") {
+	if got := cat.Resources[len(cat.Resources)-1].File; got != filepath.Join(dir, "motd/manifests/line.pp") {
 		t.Errorf("file of the define's resource: %q", got)
 	}
 

@@ -46,8 +46,6 @@ type pendingDefine struct {
 	def    *parser.DefineDef
 	at     *hcl.Range
 	parent *scope
-	// slot is where the body's resources go in the catalog.
-	slot slot
 	// queued tells a declared instance, evaluated once the body that
 	// declared it has ended, from a virtual or exported one.
 	queued bool
