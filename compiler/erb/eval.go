@@ -624,19 +624,13 @@ func rubyFloat(f float64) string {
 	return s
 }
 
-// sortValues sorts as Ruby's Array#sort: numbers or strings, not mixed.
+// sortValues sorts as Ruby's Array#sort, with <=> (spaceship): numbers or
+// strings, not mixed; arrays (a hash's pairs) element by element.
 func sortValues(vals []any) ([]any, bool) {
 	out := append([]any{}, vals...)
 	ok := true
 	sort.SliceStable(out, func(i, j int) bool {
-		c, cmpOK := rubyCompare(out[i], out[j])
-		if !cmpOK {
-			if a, isArr := out[i].([]any); isArr {
-				if b, isArr := out[j].([]any); isArr && len(a) > 0 && len(b) > 0 {
-					c, cmpOK = rubyCompare(a[0], b[0])
-				}
-			}
-		}
+		c, cmpOK := spaceship(out[i], out[j])
 		ok = ok && cmpOK
 		return c < 0
 	})

@@ -201,10 +201,7 @@ func stringMethod(name, s string, args []any) (any, bool) {
 		if sep == " " {
 			parts = strings.Fields(s)
 		} else {
-			parts = strings.Split(s, sep)
-			for len(parts) > 0 && parts[len(parts)-1] == "" {
-				parts = parts[:len(parts)-1]
-			}
+			parts = rubySplit(s, sep)
 		}
 		out := make([]any, len(parts))
 		for i, p := range parts {

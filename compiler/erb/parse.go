@@ -2,6 +2,7 @@ package erb
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -533,7 +534,7 @@ func (p *parser) binary(level int) (node, error) {
 	}
 	for {
 		t := p.peek()
-		if (t.kind != tOp && t.kind != tIdent) || !contains(levels[level], t.s) {
+		if (t.kind != tOp && t.kind != tIdent) || !slices.Contains(levels[level], t.s) {
 			return l, nil
 		}
 		p.next()
@@ -550,15 +551,6 @@ func (p *parser) binary(level int) (node, error) {
 		}
 		l = &binNode{t.line, op, l, r}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *parser) unary() (node, error) {

@@ -71,6 +71,8 @@ func TestRubyOfModules(t *testing.T) {
 		{"<%= [1, 2, 3].inject(0) { |s, x| s + x } %> <%= [[1, 'a']].inspect %>", "6 [[1, \"a\"]]"},
 		{"<% [1, 2].zip(['a', 'b']).each do |n, s| -%><%= n %><%= s %> <% end -%>", "1a 2b "},
 		{"<%= [3, 1, 2].sort { |a, b| b <=> a }.join %> <%= [[1, 'b'], [1, 'a']].sort { |a, b| a <=> b }.inspect %> <%= [2, 9, 4].max %>", "321 [[1, \"a\"], [1, \"b\"]] 9"},
+		// sort without a block is <=> too: arrays element by element
+		{"<%= [[1, 'b'], [1, 'a'], [0, 'z']].sort.inspect %> <%= {'b' => 2, 'a' => 1}.sort.inspect %>", "[[0, \"z\"], [1, \"a\"], [1, \"b\"]] [[\"a\", 1], [\"b\", 2]]"},
 		// if as an expression, assignment in a condition, ||=, @var =
 		{"<%= if @enabled then 'on' end %>|<%= if @undef then 'on' end %>", "on|"},
 		{"<% if x = @port -%><%= x %><% end -%>", "8080"},
