@@ -32,11 +32,7 @@ notify { 'lambda': message => hiera('nokey') |$k| { "no ${k}" } }
 hiera_include('classes')
 `
 	manifest := filepath.Join(dir, "manifests", "site.pp")
-	f, diags := parser.ParseFile(manifest, []byte(src))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	cat, diags := Compile([]*parser.File{f}, Options{Facts: testFacts, Version: "1"})
+	cat, diags := compileIn(t, manifest, src)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -60,11 +60,7 @@ notify { 'names': message => lookup(['nokey', 'only_common']) }
 notify { 'node': message => lookup('node_only') }
 `
 	manifest := filepath.Join(dir, "manifests", "site.pp")
-	f, diags := parser.ParseFile(manifest, []byte(src))
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	cat, diags := Compile([]*parser.File{f}, Options{Facts: testFacts, Version: "1"})
+	cat, diags := compileIn(t, manifest, src)
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -94,9 +94,10 @@ func TestRubyTypeErrors(t *testing.T) {
 // Puppet, which adds it with the first provider.
 func TestRubyTypeProviderParameter(t *testing.T) {
 	mp := t.TempDir()
-	writeFile(t, filepath.Join(mp, "README.md"), "a file beside the modules is no module\n")
-	writeFile(t, filepath.Join(mp, "m", "lib", "puppet", "type", "sprocket.rb"),
-		"Puppet::Type.newtype(:sprocket) do\n  newparam(:name, namevar: true)\n  newproperty(:teeth)\nend\n")
+	writeTree(t, mp, map[string]string{
+		"README.md":                     "a file beside the modules is no module\n",
+		"m/lib/puppet/type/sprocket.rb": "Puppet::Type.newtype(:sprocket) do\n  newparam(:name, namevar: true)\n  newproperty(:teeth)\nend\n",
+	})
 	_, diags := compileIn(t, "site.pp", "sprocket { 's': teeth => 3, provider => x }", mp)
 	if want := "unknown parameter 'provider' for Sprocket"; !strings.Contains(diags.Error(), want) {
 		t.Errorf("got %v, want %s", diags, want)
@@ -107,7 +108,7 @@ func TestRubyTypeProviderParameter(t *testing.T) {
 // rather than the module's Ruby, as Puppet does.
 func TestRubyTypeGeneratedPcore(t *testing.T) {
 	env := t.TempDir()
-	writeFile(t, filepath.Join(env, ".resource_types", "widget.pp"), `# generated
+	writeTree(t, env, map[string]string{".resource_types/widget.pp": `# generated
 Puppet::Resource::ResourceType3.new(
   'widget',
   [
@@ -123,7 +124,7 @@ Puppet::Resource::ResourceType3.new(
   },
   true,
   false)
-`)
+`})
 	site := filepath.Join(env, "manifests", "site.pp")
 	cat, diags := compileIn(t, site, "widget { 'w': tint => blue }", rubyModules)
 	if diags.HasErrors() {
@@ -136,7 +137,7 @@ Puppet::Resource::ResourceType3.new(
 	if want := "unknown parameter 'colors' for Widget"; !strings.Contains(diags.Error(), want) {
 		t.Errorf("got %v, want %s (the generated form wins)", diags, want)
 	}
-	writeFile(t, filepath.Join(env, ".resource_types", "widget.pp"), "Puppet::Resource::ResourceType3.new('gizmo', [], [])\n")
+	writeTree(t, env, map[string]string{".resource_types/widget.pp": "Puppet::Resource::ResourceType3.new('gizmo', [], [])\n"})
 	_, diags = compileIn(t, site, "widget { 'w': }", rubyModules)
 	pcore := filepath.Join(env, ".resource_types", "widget.pp")
 	if want := pcore + ":1:37: expected the type name 'widget'"; !slices.ContainsFunc(diags, func(d *hcl.Diagnostic) bool {
@@ -154,16 +155,6 @@ func located(err error) string {
 	}
 	r := ee.diag.Subject
 	return fmt.Sprintf("%s:%d:%d: %s", r.Filename, r.Start.Line, r.Start.Column, ee.diag.Summary)
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestScanRubyType(t *testing.T) {

@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/gapply/gapply/catalog"
-	"github.com/gapply/gapply/parser"
 )
 
 func TestSensitiveValues(t *testing.T) {
@@ -89,16 +87,9 @@ func TestModuleData(t *testing.T) {
 	write("mods/tz/data/Debian.yaml", "tz::servers: [deb]\n")
 	write("env/hiera.yaml", "version: 5\nhierarchy:\n  - name: common\n    path: common.yaml\n")
 	write("env/data/common.yaml", "tz::zone: Europe/Paris\n")
-	write("env/site.pp", "include tz\nnotice(lookup('other::key', undef, undef, 'none'))\n")
-	src, err := os.ReadFile(filepath.Join(dir, "env/site.pp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, diags := parser.ParseFile(filepath.Join(dir, "env/site.pp"), src)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	cat, diags := Compile([]*parser.File{f}, Options{Facts: testFacts, ModulePath: []string{filepath.Join(dir, "mods")}})
+	site := "include tz\nnotice(lookup('other::key', undef, undef, 'none'))\n"
+	write("env/site.pp", site)
+	cat, diags := compileIn(t, filepath.Join(dir, "env/site.pp"), site, filepath.Join(dir, "mods"))
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/gapply/gapply/catalog"
-	"github.com/gapply/gapply/parser"
 )
 
 // TestStdlibFunctions: the expected texts are what puppetlabs-stdlib gives
@@ -128,11 +127,9 @@ func TestRubyFunctionError(t *testing.T) {
 	}
 }
 
+// compileStdlibModules compiles src as site.pp with the module path
+// modulePath.
 func compileStdlibModules(t *testing.T, modulePath, src string) (*catalog.Catalog, hcl.Diagnostics) {
 	t.Helper()
-	f, diags := parser.ParseFile("site.pp", []byte(src))
-	if diags.HasErrors() {
-		t.Fatalf("parse: %v", diags)
-	}
-	return Compile([]*parser.File{f}, Options{Facts: testFacts, Version: "1", ModulePath: []string{modulePath}})
+	return compileIn(t, "site.pp", src, modulePath)
 }
