@@ -165,10 +165,22 @@ func normRef(s string) string {
 	return capitalise(s[:i]) + s[i:]
 }
 
-// isDefine reports whether type t is a defined type of a module on the path:
-// a::b is `define a::b` in a/manifests/b.pp, a is `define a` in a/manifests/init.pp.
-func isDefine(t string, modulepath []string) bool {
+// isDefine reports whether type t is a defined type of a module on the path.
+func isDefine(t string, modulepath []string) bool { return defineFile(t, modulepath) != "" }
+
+// defineFiles memoises defineFile: it is asked for every resource of
+// Puppet's catalog, mostly for the same few types.
+var defineFiles = map[string]string{}
+
+// defineFile is the manifest on the module path that defines type t, or
+// "": a::b is `define a::b` in a/manifests/b.pp, a is `define a` in
+// a/manifests/init.pp.
+func defineFile(t string, modulepath []string) string {
 	name := strings.ToLower(t)
+	if f, ok := defineFiles[name]; ok {
+		return f
+	}
+	defineFiles[name] = ""
 	segs := strings.Split(name, "::")
 	rel := "init.pp"
 	if len(segs) > 1 {
@@ -176,11 +188,13 @@ func isDefine(t string, modulepath []string) bool {
 	}
 	re := regexp.MustCompile(`(?m)^\s*define\s+` + regexp.QuoteMeta(name) + `\b`)
 	for _, dir := range modulepath {
-		if b, err := os.ReadFile(filepath.Join(dir, segs[0], "manifests", rel)); err == nil && re.Match(b) {
-			return true
+		path := filepath.Join(dir, segs[0], "manifests", rel)
+		if b, err := os.ReadFile(path); err == nil && re.Match(b) {
+			defineFiles[name] = path
+			break
 		}
 	}
-	return false
+	return defineFiles[name]
 }
 
 // dropDefineDefaults forgets, in Puppet's instances of the defined types
@@ -213,37 +227,29 @@ func dropDefineDefaults(pc rawCatalog, pparams, gparams map[string]map[string]an
 // of define t's parameters from its manifest, as JSON would decode them.
 func defineDefaults(t string, modulepath []string) map[string]any {
 	out := map[string]any{}
-	segs := strings.Split(strings.ToLower(t), "::")
-	rel := "init.pp"
-	if len(segs) > 1 {
-		rel = filepath.Join(segs[1:]...) + ".pp"
+	path := defineFile(t, modulepath)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return out
 	}
-	for _, dir := range modulepath {
-		path := filepath.Join(dir, segs[0], "manifests", rel)
-		src, err := os.ReadFile(path)
-		if err != nil {
+	f, _ := parser.ParseFile(path, src)
+	for _, st := range f.Body {
+		def, ok := st.(*parser.DefineDef)
+		if !ok || !strings.EqualFold(def.Name, t) {
 			continue
 		}
-		f, _ := parser.ParseFile(path, src)
-		for _, st := range f.Body {
-			def, ok := st.(*parser.DefineDef)
-			if !ok || !strings.EqualFold(def.Name, t) {
-				continue
-			}
-			for _, p := range def.Params {
-				switch v := p.Default.(type) {
-				case *parser.String:
-					out[p.Name] = v.Value
-				case *parser.Boolean:
-					out[p.Name] = v.Value
-				case *parser.Number:
-					if n, err := strconv.ParseFloat(v.Text, 64); err == nil {
-						out[p.Name] = n
-					}
+		for _, p := range def.Params {
+			switch v := p.Default.(type) {
+			case *parser.String:
+				out[p.Name] = v.Value
+			case *parser.Boolean:
+				out[p.Name] = v.Value
+			case *parser.Number:
+				if n, err := strconv.ParseFloat(v.Text, 64); err == nil {
+					out[p.Name] = n
 				}
 			}
 		}
-		return out
 	}
 	return out
 }
