@@ -462,10 +462,11 @@ func (c *compiler) moduleOptions(mod string) (*lookupOptions, error) {
 		if err != nil {
 			return nil, err
 		}
-		if values, err = c.optionLevels(cfg, mod); err != nil {
+		own, err := c.optionLevels(cfg, mod)
+		if err != nil {
 			return nil, err
 		}
-		values = slices.Concat(c.hiera.envOptions, values)
+		values = slices.Concat(values, own)
 	}
 	var lo *lookupOptions
 	if len(values) > 0 {
