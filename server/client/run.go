@@ -213,8 +213,19 @@ func (c *Client) fetchTree(ctx context.Context, rel string, f fetch) error {
 
 // reuse moves the file the last run fetched to local into this run's
 // tree if its content has the checksum want, and reports whether it did.
+// Only a regular file reached through real directories is reused: the last
+// run's tree holds the master's symbolic links (links=manage), and one that
+// became a directory on the master must not lead the rename to a file of
+// the node.
 func (f fetch) reuse(local, want string) bool {
-	old := filepath.Join(f.previous, local)
+	old := f.previous
+	for _, part := range strings.Split(local, string(filepath.Separator)) {
+		old = filepath.Join(old, part)
+		st, err := os.Lstat(old)
+		if err != nil || st.Mode()&fs.ModeSymlink != 0 {
+			return false
+		}
+	}
 	data, err := os.ReadFile(old)
 	if err != nil || want != sha256Sum(data) {
 		return false
