@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,6 +263,17 @@ func TestAppendStatusSameBytes(t *testing.T) {
 		{Ref: "File[/etc/motd]", Type: "File", Title: "/etc/motd", File: "/m/site.pp", Line: 12, OutOfSync: true},
 		{Ref: "Exec[x]", Type: "Exec", Title: "x", Changed: true, Restarted: true, Line: -3},
 		{Ref: "Notify[<&>]", Type: "Notify", Title: "a \"q\" \\ \t\n\u2028 \u00e9 \xff \x7f", Failed: true, Skipped: true},
+	}
+	// appendStatus writes the fields one by one: a field added to
+	// ResourceStatus must be set by a case here, or it would be dropped
+	// from saved reports unnoticed. Events go through encoding/json.
+	typ := reflect.TypeFor[ResourceStatus]()
+	for k := range typ.NumField() {
+		if f := typ.Field(k); f.Name != "Events" && !slices.ContainsFunc(statuses, func(rs ResourceStatus) bool {
+			return !reflect.ValueOf(rs).Field(k).IsZero()
+		}) {
+			t.Errorf("no case sets ResourceStatus.%s", f.Name)
+		}
 	}
 	for _, rs := range statuses {
 		var got bytes.Buffer
