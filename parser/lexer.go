@@ -70,12 +70,10 @@ func (l *lexer) pos(off int) hcl.Pos {
 		l.posCache = p
 		return p
 	}
+	// Elsewhere (another line, or back on this one): count from the
+	// line's start.
 	line := sort.Search(len(l.lineStarts), func(i int) bool { return l.lineStarts[i] > off }) - 1
-	start, col := l.lineStarts[line], 1
-	if c := l.posCache; c.Line == line+1 && c.Byte <= off {
-		start, col = c.Byte, c.Column
-	}
-	p := hcl.Pos{Line: line + 1, Column: col + utf8.RuneCount(l.src[start:off]), Byte: off}
+	p := hcl.Pos{Line: line + 1, Column: 1 + utf8.RuneCount(l.src[l.lineStarts[line]:off]), Byte: off}
 	l.posCache = p
 	return p
 }
