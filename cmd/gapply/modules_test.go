@@ -61,6 +61,11 @@ func TestPublicModulesValidateAsPuppet(t *testing.T) {
 		t.Fatalf("only %d module files found", len(files))
 	}
 
+	puppet, err := exec.LookPath("puppet")
+	if err != nil {
+		t.Skip("needs Puppet 7 to compare with: apt-get install -y puppet")
+	}
+
 	// gapply, in this process: each file on its own.
 	var out, errOut bytes.Buffer
 	run(append([]string{"validate", "-v", "--modulepath", debianModulePath}, files...), strings.NewReader(""), &out, &errOut)
@@ -74,10 +79,6 @@ func TestPublicModulesValidateAsPuppet(t *testing.T) {
 		}
 	}
 
-	puppet, err := exec.LookPath("puppet")
-	if err != nil {
-		t.Skip("needs Puppet 7 to compare with: apt-get install -y puppet")
-	}
 	state := t.TempDir()
 	cmd := exec.Command(puppet, append([]string{"parser", "validate", "--color=false",
 		"--vardir", state + "/var", "--confdir", state + "/conf", "--codedir", state + "/code",
