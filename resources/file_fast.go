@@ -35,6 +35,10 @@ type idCache[T any] struct {
 	// the cache was started, so that NoteChange notices a new version.
 	db  *string
 	key fileKey
+	// gen counts the calls of forget: a lookup that one overtook (a
+	// check read ahead while the run added the user) may have read the
+	// old account file, and is not kept.
+	gen uint64
 }
 
 type idResult[T any] struct {
@@ -45,19 +49,28 @@ type idResult[T any] struct {
 func (c *idCache[T]) get(key string, lookup func(string) (T, error)) (T, error) {
 	c.mu.Lock()
 	r, ok := c.m[key]
+	gen, fresh := c.gen, c.m == nil
 	c.mu.Unlock()
 	if ok {
 		return r.v, r.err
+	}
+	// The version of the account file is taken before the lookup reads
+	// it, so that a change made meanwhile is noticed by forget.
+	var db fileKey
+	if fresh {
+		db = statKey(*c.db)
 	}
 	// Two goroutines may look the same name up at once; both get the
 	// same answer, so the race costs one lookup, never a wrong id.
 	v, err := lookup(key)
 	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[string]idResult[T]{}
-		c.key = statKey(*c.db)
+	if c.gen == gen {
+		if c.m == nil {
+			c.m = map[string]idResult[T]{}
+			c.key = db
+		}
+		c.m[key] = idResult[T]{v, err}
 	}
-	c.m[key] = idResult[T]{v, err}
 	c.mu.Unlock()
 	return v, err
 }
@@ -69,6 +82,9 @@ func (c *idCache[T]) forget(ifChanged bool) {
 	if c.m != nil && (!ifChanged || statKey(*c.db) != c.key) {
 		c.m = nil
 	}
+	// A lookup under way may have read the account file before the
+	// change this call is about: whatever it finds is not kept.
+	c.gen++
 	c.mu.Unlock()
 }
 

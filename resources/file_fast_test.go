@@ -52,6 +52,40 @@ func TestIDCacheFollowsAccountChanges(t *testing.T) {
 	}
 }
 
+// TestIDCacheDropsLookupOvertakenByChange: a lookup under way when the
+// engine notes a change (a check read ahead while the run adds the user)
+// may have read the old account file; its answer is returned but not
+// remembered, so the resource's own check in its turn looks again.
+func TestIDCacheDropsLookupOvertakenByChange(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(db, []byte("root:x:0:0::/root:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := idCache[int]{db: &db}
+	lookups := 0
+	missing := func(string) (int, error) {
+		lookups++
+		if lookups == 1 {
+			// The run adds the user while this lookup reads the file.
+			if err := os.WriteFile(db, []byte("root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c.forget(true)
+			return 0, fmt.Errorf("unknown user bob")
+		}
+		return 1000, nil
+	}
+	if _, err := c.get("bob", missing); err == nil {
+		t.Fatal("the first lookup should report what it read: no bob")
+	}
+	if uid, err := c.get("bob", missing); err != nil || uid != 1000 {
+		t.Errorf("after the change, bob = %d, %v; want 1000 (the overtaken lookup was remembered)", uid, err)
+	}
+	if _, err := c.get("bob", missing); err != nil || lookups != 2 {
+		t.Errorf("a lookup made after the change is remembered: %d lookups, %v", lookups, err)
+	}
+}
+
 func TestReadFileSized(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(p, []byte("hello\n"), 0o644); err != nil {
