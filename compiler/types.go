@@ -227,15 +227,12 @@ func matchType(v any, t TypeRef) []mismatch {
 		if !ok {
 			return plainMismatch(v, bare)
 		}
-		if len(p) >= 2 {
-			if m := checkSize(h.Len(), p[2:]); m != nil {
-				return m
-			}
-		} else if m := checkSize(h.Len(), p); m != nil {
+		size := hashSize(p)
+		if m := checkSize(h.Len(), size); m != nil {
 			return m
 		}
-		if len(p) < 2 {
-			return nil
+		if len(size) == len(p) {
+			return nil // no key and value types: Hash, Hash[min, max]
 		}
 		var ms []mismatch
 		for i, k := range h.Keys() {

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -23,5 +24,17 @@ class { 'web': port => 70000, s => 5, o => 'x', a => [5], v => 'x' }
 	}
 	if diff := cmp.Diff(want, diagLines(diags, hcl.DiagError)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestHashSizeOnly: Hash[min, max] constrains the size only, in a value
+// check as in a type comparison (hashSize).
+func TestHashSizeOnly(t *testing.T) {
+	_, diags, logs := compileSrc(t, "notice({a => 1} =~ Hash[1, 2], {} =~ Hash[1, 2], {a => 1} =~ Hash[String, Integer, 2], Hash[1, 2] > Hash[String, Integer, 1, 1])\n")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if got, want := logs.String(), "true false false true"; !strings.Contains(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
