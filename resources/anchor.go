@@ -42,3 +42,6 @@ func (anchor) Apply(context.Context, *Env, []Change) error { return nil }
 // Anchor['x::begin'] restarts the service behind it), as stdlib's anchor
 // declares refresh for that reason.
 func (anchor) Refresh(context.Context, *Env) error { return nil }
+
+// Precheckable: an anchor's check reads nothing.
+func (anchor) Precheckable() bool { return true }
