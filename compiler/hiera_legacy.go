@@ -25,7 +25,7 @@ func hieraFunc(strategy string) function {
 		}
 		key, ok := args[0].(string)
 		if !ok {
-			return nil, cl.paramError("key", "a String value", args[0])
+			return nil, cl.paramError("key", "a String", args[0])
 		}
 		if len(args) == 3 && args[2] != nil {
 			return nil, cl.errorf("the override argument (a data source searched first) is not supported by gapply")

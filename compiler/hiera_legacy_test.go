@@ -51,6 +51,7 @@ hiera_include('classes')
 		{"hiera_include('nokey')\n", "1:1: Function lookup() did not find a value for the name 'nokey'"},
 		{"hiera_hash('only_common')\n", "1:1: hiera_hash(): a hash merge needs Hash values, got String"},
 		{"hiera('list', [], 'other')\n", "1:1: hiera(): the override argument (a data source searched first) is not supported by gapply"},
+		{"hiera(1)\n", "1:1: 'hiera' parameter 'key' expects a String value, got Integer"},
 	}
 	for _, tt := range errs {
 		f, _ := parser.ParseFile(manifest, []byte(tt.src))

@@ -121,15 +121,15 @@ func fnPostgreSQLACLs(cl *call, args []any) (any, error) {
 		}
 	}
 	if !ok {
-		return nil, cl.paramError("acls", "an Array[String] value", args[0])
+		return nil, cl.paramError("acls", "an Array[String]", args[0])
 	}
 	id, ok := args[1].(string)
 	if !ok || id == "" {
-		return nil, cl.paramError("id", "a String[1] value", args[1])
+		return nil, cl.paramError("id", "a String[1]", args[1])
 	}
 	offset, ok := args[2].(int64)
 	if !ok || offset < 0 {
-		return nil, cl.paramError("offset", "an Integer[0] value", args[2])
+		return nil, cl.paramError("offset", "an Integer[0]", args[2])
 	}
 	out := NewHash()
 	for _, acl := range acls {

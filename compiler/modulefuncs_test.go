@@ -59,7 +59,7 @@ notify { 'acls': message => "${postgresql::postgresql_acls_to_resources_hash(['l
 	}
 	for src, msg := range map[string]string{
 		"$x = postgresql::postgresql_acls_to_resources_hash(['local all', 'x'], 'i', 0)\n": "1:6: postgresql::postgresql_acls_to_resources_hash(): acl line 0 does not have enough parts",
-		"$x = postgresql::postgresql_acls_to_resources_hash([1], 'i', 0)\n":                "parameter 'acls' expects an Array[String] value",
+		"$x = postgresql::postgresql_acls_to_resources_hash([1], 'i', 0)\n":                "parameter 'acls' expects an Array[String] value, got ",
 		"$x = apache::bool2httpd([1])\n":                                                   "apache::bool2httpd(): gapply converts only booleans, undef, strings and numbers, got Array",
 	} {
 		_, diags, _ := compileSrc(t, src)
