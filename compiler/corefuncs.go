@@ -338,7 +338,7 @@ func fnRegsubst(cl *call, args []any) (any, error) {
 		if strings.Contains(flags, "M") {
 			prefix += "(?s)"
 		}
-		r, err := compileRegexp(prefix+p, cl.expr.Range())
+		r, err := cl.c.regexp(prefix+p, cl.expr.Range())
 		if err != nil {
 			return nil, err
 		}
@@ -422,7 +422,7 @@ func fnMatch(cl *call, args []any) (any, error) {
 	var re *regexp.Regexp
 	switch p := args[1].(type) {
 	case string:
-		r, err := compileRegexp(p, cl.expr.Range())
+		r, err := cl.c.regexp(p, cl.expr.Range())
 		if err != nil {
 			return nil, err
 		}

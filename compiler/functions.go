@@ -177,7 +177,7 @@ func fnSplit(cl *call, args []any) (any, error) {
 	var parts []string
 	switch sep := args[1].(type) {
 	case string:
-		re, err := compileRegexp(sep, cl.expr.Range())
+		re, err := cl.c.regexp(sep, cl.expr.Range())
 		if err != nil {
 			return nil, err
 		}

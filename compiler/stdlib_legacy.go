@@ -68,7 +68,7 @@ func fnValidateRe(cl *call, args []any) (any, error) {
 	s := ToString(args[0])
 	res := flatten(args[1])
 	for _, r := range res {
-		re, err := compileRegexp(ToString(r), cl.expr.Range())
+		re, err := cl.c.regexp(ToString(r), cl.expr.Range())
 		if err != nil {
 			return nil, err
 		}
