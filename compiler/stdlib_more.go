@@ -155,12 +155,9 @@ func fnGetparam(cl *call, args []any) (any, error) {
 	}
 	ref, ok := args[0].(catalog.Ref)
 	if !ok {
-		s := ToString(args[0])
-		typ, title, found := strings.Cut(strings.TrimSuffix(s, "]"), "[")
-		if !found {
+		if ref, ok = refString(ToString(args[0])); !ok {
 			return nil, cl.errorf("Must specify a reference")
 		}
-		ref = catalog.Ref{Type: catalog.CapitalizeType(typ), Title: strings.Trim(title, `'"`)}
 	}
 	param, ok := args[1].(string)
 	if !ok {

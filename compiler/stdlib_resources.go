@@ -150,11 +150,9 @@ func fnDefinedWithParams(cl *call, args []any) (any, error) {
 	ref, ok := args[0].(catalog.Ref)
 	if !ok {
 		s, isStr := args[0].(string)
-		typ, title, found := strings.Cut(strings.TrimSuffix(s, "]"), "[")
-		if !isStr || !found {
+		if ref, ok = refString(s); !isStr || !ok {
 			return nil, cl.errorf("expects a resource reference, got %s", quoted(args[0]))
 		}
-		ref = catalog.Ref{Type: catalog.CapitalizeType(typ), Title: strings.Trim(title, `'"`)}
 	}
 	params := NewHash()
 	if len(args) == 2 {
@@ -163,6 +161,16 @@ func fnDefinedWithParams(cl *call, args []any) (any, error) {
 		}
 	}
 	return cl.definedWithParams(ref, params), nil
+}
+
+// refString reads a reference given as a string, as stdlib's functions
+// take one: "Type[title]", the title maybe quoted, the "]" optional.
+func refString(s string) (catalog.Ref, bool) {
+	typ, title, found := strings.Cut(strings.TrimSuffix(s, "]"), "[")
+	if !found {
+		return catalog.Ref{}, false
+	}
+	return catalog.Ref{Type: catalog.CapitalizeType(typ), Title: strings.Trim(title, `'"`)}, true
 }
 
 // resourceArgs reads the type (first argument) and the optional
